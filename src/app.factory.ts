@@ -1,0 +1,36 @@
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule, ENVIRONMENT } from './app.module.js';
+import type { EnvironmentVariables } from './config/environment.js';
+import { createLogger } from './logger.js';
+import { RelayWsAdapter } from './relay/gateway/relay-ws.adapter.js';
+
+export interface RelayApp {
+  app: NestExpressApplication;
+  env: EnvironmentVariables;
+}
+
+/**
+ * Creates the relay application, not yet listening: logger, WebSocket
+ * adapter and validated settings in place.
+ * @param environment variables to use instead of `process.env` and `.env`.
+ */
+export async function createRelayApp(
+  environment?: Record<string, string | undefined>,
+): Promise<RelayApp> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(environment),
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
+  const env = app
+    .get(ConfigService)
+    .getOrThrow<EnvironmentVariables>(ENVIRONMENT);
+  app.useLogger(createLogger(env));
+  app.useWebSocketAdapter(new RelayWsAdapter(app));
+  app.disable('x-powered-by');
+  return { app, env };
+}

@@ -1,0 +1,45 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import {
+  validateEnvironment,
+  type EnvironmentVariables,
+} from './config/environment.js';
+import { relayOptionsFromEnvironment } from './relay/relay-options.factory.js';
+import { RelayModule } from './relay/relay.module.js';
+
+/** Key under which the validated environment is kept in `ConfigService`. */
+export const ENVIRONMENT = 'environment';
+
+/**
+ * The relay server application.
+ * @param environment the variables to read; `process.env` and an optional
+ *   `.env` file when absent. Tests pass their own to stay isolated.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(
+    environment?: Record<string, string | undefined>,
+  ): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: environment !== undefined,
+          validate: (config) => ({
+            [ENVIRONMENT]: validateEnvironment(
+              environment ?? (config as Record<string, string | undefined>),
+            ),
+          }),
+        }),
+        RelayModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) =>
+            relayOptionsFromEnvironment(
+              config.getOrThrow<EnvironmentVariables>(ENVIRONMENT),
+            ),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,22 @@
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import { LOG_LEVELS, type EnvironmentVariables } from './config/environment.js';
+
+/**
+ * Builds the application logger: one JSON object per line in production,
+ * coloured lines otherwise. Nest's own `ConsoleLogger` covers both, so no
+ * logging library is needed.
+ */
+export function createLogger(
+  env: Pick<EnvironmentVariables, 'NODE_ENV' | 'LOG_LEVEL'>,
+): ConsoleLogger {
+  const production = env.NODE_ENV === 'production';
+  const threshold = LOG_LEVELS.indexOf(env.LOG_LEVEL);
+  const logLevels: LogLevel[] = LOG_LEVELS.filter(
+    (_, index) => index <= threshold,
+  );
+  return new ConsoleLogger({
+    json: production,
+    colors: !production && process.stdout.isTTY,
+    logLevels,
+  });
+}

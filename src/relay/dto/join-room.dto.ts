@@ -1,0 +1,33 @@
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+} from 'class-validator';
+import { ID_PATTERN, ROLES, type Role } from '../../protocol/index.js';
+import { ID_RULE_MESSAGE, RoomMessageDto } from './room-id.dto.js';
+
+export class JoinRoomDto extends RoomMessageDto {
+  @IsIn(ROLES, { message: '$property must be one of: CREATOR, PAYER' })
+  role!: Role;
+
+  @IsOptional()
+  @IsString()
+  @Matches(ID_PATTERN, { message: ID_RULE_MESSAGE })
+  clientId?: string;
+
+  /** Highest `seq` the device has seen; `missed` then holds only newer events. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  lastSeq?: number;
+
+  /** When the payment link expires (creator only), ISO 8601 with a time zone. */
+  @IsOptional()
+  @IsString()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  expiresAt?: string;
+}

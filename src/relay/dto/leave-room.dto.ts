@@ -1,0 +1,3 @@
+import { RoomMessageDto } from './room-id.dto.js';
+
+export class LeaveRoomDto extends RoomMessageDto {}

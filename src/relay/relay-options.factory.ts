@@ -1,0 +1,21 @@
+import type { EnvironmentVariables } from '../config/environment.js';
+import type { RelayOptions } from './relay-options.js';
+
+/** Maps the validated environment to the relay module's options. */
+export function relayOptionsFromEnvironment(
+  env: EnvironmentVariables,
+): RelayOptions {
+  return {
+    wsPath: env.WS_PATH,
+    maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    heartbeatIntervalMs: env.HEARTBEAT_INTERVAL_MS,
+    roomMaxCreators: env.ROOM_MAX_CREATORS,
+    maxRoomsPerConnection: env.MAX_ROOMS_PER_CONNECTION,
+    roomHistoryLimit: env.ROOM_HISTORY_LIMIT,
+    roomMaxEvents: env.ROOM_MAX_EVENTS,
+    roomIdleTtlMs: env.ROOM_IDLE_TTL_MS,
+    roomMaxAgeMs: env.ROOM_MAX_AGE_MS,
+    roomSweepIntervalMs: env.ROOM_SWEEP_INTERVAL_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}

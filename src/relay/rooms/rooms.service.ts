@@ -1,0 +1,385 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, LeaveReason, Role } from '../../protocol/index.js';
+import type { JoinRoomDto } from '../dto/join-room.dto.js';
+import type { FlowEventDto } from '../dto/flow-events.dto.js';
+import { PaymentFlowService } from '../flow/payment-flow.service.js';
+import {
+  ackFrame,
+  peerJoinedFrame,
+  peerLeftFrame,
+  relayedEventTemplate,
+  roomClosedFrame,
+  roomJoinedFrame,
+  roomLeftFrame,
+} from '../frames.js';
+import { RelayEvents } from '../relay-events.js';
+import { RelayException } from '../relay.exception.js';
+import { RELAY_OPTIONS, type RelayOptions } from '../relay-options.js';
+import type { LocalMembership, RelayConnection } from './relay-connection.js';
+import {
+  RoomStore,
+  type Delivery,
+  type MemberRecord,
+  type RoomRecord,
+  type RoomSummary,
+} from './room-store.js';
+
+/** Detach marker of a `Delivery` that ends every local membership of the room. */
+const ALL_MEMBERS = '*';
+
+export interface RoomsPage {
+  totalRooms: number;
+  totalClients: number;
+  rooms: RoomSummary[];
+}
+
+/**
+ * Rooms, membership, relaying and room lifecycle. Shared state lives in the
+ * `RoomStore`; this service keeps only the index of this instance's own
+ * connections, room → connections and connection → rooms, for delivery.
+ */
+@Injectable()
+export class RoomsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RoomsService.name);
+  private readonly connections = new Map<string, RelayConnection>();
+  private readonly localMembers = new Map<string, Set<RelayConnection>>();
+  private sweepTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: RoomStore,
+    private readonly flow: PaymentFlowService,
+    private readonly events: RelayEvents,
+    @Inject(RELAY_OPTIONS) private readonly options: RelayOptions,
+  ) {
+    this.store.onDelivery((delivery) => this.deliverLocally(delivery));
+  }
+
+  onModuleInit(): void {
+    this.sweepTimer = setInterval(() => {
+      this.sweep(Date.now()).catch((error: unknown) =>
+        this.logger.error('Room sweep failed', error),
+      );
+    }, this.options.roomSweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  connect(connection: RelayConnection): void {
+    this.connections.set(connection.id, connection);
+  }
+
+  /** Removes a closed connection from every room it was in; harmless twice. */
+  async disconnect(connection: RelayConnection): Promise<void> {
+    this.connections.delete(connection.id);
+    for (const roomId of [...connection.rooms.keys()]) {
+      await this.removeMember(connection, roomId);
+    }
+  }
+
+  /**
+   * Joins a connection to a room, creating the room on its first join.
+   * @returns the serialized `ROOM_JOINED` frame for the joiner.
+   */
+  async join(connection: RelayConnection, dto: JoinRoomDto): Promise<string> {
+    const { roomId, role } = dto;
+    const expiresAt = this.parseExpiresAt(dto, Date.now());
+    if (
+      !connection.rooms.has(roomId) &&
+      connection.rooms.size >= this.options.maxRoomsPerConnection
+    ) {
+      throw new RelayException(
+        ErrorCode.TOO_MANY_ROOMS,
+        `This connection is already in ${connection.rooms.size} rooms, the maximum (MAX_ROOMS_PER_CONNECTION); leave one before joining "${roomId}"`,
+      );
+    }
+
+    const clientId = dto.clientId ?? this.defaultClientId(connection);
+    const member: MemberRecord = {
+      clientId,
+      role,
+      connectionId: connection.id,
+      joinedAt: Date.now(),
+      receivedSeq: 0,
+    };
+    const outcome = await this.store.join({
+      roomId,
+      member,
+      lastSeq: dto.lastSeq,
+      expiresAt,
+      now: member.joinedAt,
+    });
+    if (!outcome.ok) {
+      throw new RelayException(outcome.code, outcome.message);
+    }
+
+    this.attach(connection, roomId, { role, clientId });
+    const { room, replaced } = outcome;
+    if (replaced && replaced.connectionId !== connection.id) {
+      this.logger.log(
+        `Client ${clientId} took over its membership in room ${roomId} from connection ${replaced.connectionId}`,
+      );
+      await this.store.publish({
+        roomId,
+        frame: roomLeftFrame({ roomId, reason: LeaveReason.REPLACED }),
+        toConnectionId: replaced.connectionId,
+        detach: replaced.connectionId,
+      });
+    }
+    await this.store.publish({
+      roomId,
+      frame: peerJoinedFrame({ roomId, clientId, role }),
+      exceptConnectionId: connection.id,
+    });
+
+    this.events.emit('joined', { roomId, role, created: outcome.created });
+    this.logger.log(
+      `Connection ${connection.id} joined room ${roomId} as ${role} ${clientId}${outcome.created ? ' (room created)' : ''}`,
+    );
+    return roomJoinedFrame(
+      {
+        roomId,
+        clientId,
+        role,
+        seq: room.seq,
+        status: room.status,
+        createdAt: new Date(room.createdAt).toISOString(),
+        peers: room.members
+          .filter((peer) => peer.connectionId !== connection.id)
+          .map((peer) => ({ clientId: peer.clientId, role: peer.role })),
+        truncated: outcome.truncated,
+      },
+      outcome.missed,
+    );
+  }
+
+  /** @returns the serialized `ROOM_LEFT` frame for the leaver. */
+  async leave(connection: RelayConnection, roomId: string): Promise<string> {
+    this.membershipIn(connection, roomId);
+    await this.removeMember(connection, roomId);
+    return roomLeftFrame({ roomId, reason: LeaveReason.LEFT });
+  }
+
+  /**
+   * Records a flow event and relays it to the other members of the room.
+   * @returns the serialized `ACK` frame for the sender.
+   */
+  async publish(
+    connection: RelayConnection,
+    event: string,
+    dto: FlowEventDto,
+  ): Promise<string> {
+    const { roomId, eventId: givenEventId, ...fields } = dto;
+    const { role, clientId } = this.membershipIn(connection, roomId);
+    const definition = this.flow.definitionOf(event);
+    this.flow.authorize(definition, role, roomId);
+
+    const eventId = givenEventId ?? randomUUID();
+    const now = Date.now();
+    const outcome = await this.store.append({
+      roomId,
+      connectionId: connection.id,
+      event,
+      eventId,
+      effect: definition.effect,
+      frame: relayedEventTemplate(
+        event,
+        roomId,
+        eventId,
+        new Date(now).toISOString(),
+        { clientId, role },
+        fields,
+      ),
+      now,
+    });
+    if (!outcome.ok) {
+      throw new RelayException(outcome.code, outcome.message);
+    }
+
+    this.events.emit('relayed', {
+      roomId,
+      event,
+      status: outcome.status,
+      receivedAt: connection.messageReceivedAt,
+      duplicate: outcome.duplicate,
+    });
+    this.logger.debug(
+      `Room ${roomId}: ${event} ${eventId} from ${clientId} is seq ${outcome.seq}${outcome.duplicate ? ' (duplicate)' : ''}`,
+    );
+    if (!outcome.duplicate && this.flow.isResult(definition)) {
+      this.logger.log(`Room ${roomId}: payment flow finished with ${event}`);
+    }
+    return ackFrame({
+      event,
+      roomId,
+      eventId,
+      seq: outcome.seq,
+      deliveredTo: outcome.recipients,
+      duplicate: outcome.duplicate,
+    });
+  }
+
+  getRoom(roomId: string): Promise<RoomRecord | undefined> {
+    return this.store.getRoom(roomId);
+  }
+
+  async listRooms(offset: number, limit: number): Promise<RoomsPage> {
+    const page = await this.store.listRooms(offset, limit);
+    return {
+      totalRooms: page.total,
+      totalClients: this.connections.size,
+      rooms: page.rooms,
+    };
+  }
+
+  /** Closes expired and too old rooms and removes idle ones. */
+  async sweep(now: number): Promise<void> {
+    const { closed, removed } = await this.store.sweep(now);
+    for (const { roomId, reason } of closed) {
+      this.logger.log(`Room ${roomId} closed: ${reason}`);
+      this.events.emit('roomClosed', { roomId, reason });
+      await this.store.publish({
+        roomId,
+        frame: roomClosedFrame({ roomId, reason }),
+        detach: ALL_MEMBERS,
+      });
+    }
+    for (const roomId of removed) {
+      this.logger.log(`Room ${roomId} removed after being idle`);
+      this.events.emit('roomRemoved', { roomId });
+    }
+  }
+
+  private async removeMember(
+    connection: RelayConnection,
+    roomId: string,
+  ): Promise<void> {
+    this.detach(connection, roomId);
+    const outcome = await this.store.leave(roomId, connection.id, Date.now());
+    if (!outcome) {
+      return;
+    }
+
+    const { clientId, role } = outcome.member;
+    this.events.emit('left', { roomId, role });
+    this.logger.log(
+      `Connection ${connection.id} left room ${roomId} (${role} ${clientId}); ${outcome.remaining} member(s) remain`,
+    );
+    await this.store.publish({
+      roomId,
+      frame: peerLeftFrame({ roomId, clientId, role }),
+      exceptConnectionId: connection.id,
+    });
+  }
+
+  private deliverLocally(delivery: Delivery): void {
+    const members = this.localMembers.get(delivery.roomId);
+    if (!members) {
+      return;
+    }
+
+    const recipients = [...members];
+    for (const connection of recipients) {
+      if (
+        connection.id === delivery.exceptConnectionId ||
+        (delivery.toConnectionId !== undefined &&
+          connection.id !== delivery.toConnectionId)
+      ) {
+        continue;
+      }
+      connection.send(delivery.frame);
+      if (
+        delivery.detach === ALL_MEMBERS ||
+        delivery.detach === connection.id
+      ) {
+        this.detach(connection, delivery.roomId);
+      }
+    }
+  }
+
+  private attach(
+    connection: RelayConnection,
+    roomId: string,
+    membership: LocalMembership,
+  ): void {
+    connection.rooms.set(roomId, membership);
+    let members = this.localMembers.get(roomId);
+    if (!members) {
+      members = new Set();
+      this.localMembers.set(roomId, members);
+    }
+    members.add(connection);
+  }
+
+  private detach(connection: RelayConnection, roomId: string): void {
+    connection.rooms.delete(roomId);
+    const members = this.localMembers.get(roomId);
+    if (!members) {
+      return;
+    }
+    members.delete(connection);
+    if (members.size === 0) {
+      this.localMembers.delete(roomId);
+    }
+  }
+
+  /** @throws RelayException `NOT_IN_ROOM` when the connection is not a member. */
+  private membershipIn(
+    connection: RelayConnection,
+    roomId: string,
+  ): LocalMembership {
+    const membership = connection.rooms.get(roomId);
+    if (membership === undefined) {
+      throw new RelayException(
+        ErrorCode.NOT_IN_ROOM,
+        `This connection is not a member of room "${roomId}": send JOIN_ROOM first`,
+      );
+    }
+    return membership;
+  }
+
+  private defaultClientId(connection: RelayConnection): string {
+    connection.defaultClientId ??= randomUUID();
+    return connection.defaultClientId;
+  }
+
+  private parseExpiresAt(dto: JoinRoomDto, now: number): number | undefined {
+    if (dto.expiresAt === undefined) {
+      return undefined;
+    }
+    if (dto.role !== Role.CREATOR) {
+      throw new RelayException(
+        ErrorCode.VALIDATION_FAILED,
+        `expiresAt may only be set by a CREATOR, but this join is ${dto.role}`,
+        [
+          {
+            field: 'expiresAt',
+            messages: ['only a CREATOR may set expiresAt'],
+          },
+        ],
+      );
+    }
+    const expiresAt = Date.parse(dto.expiresAt);
+    if (expiresAt <= now) {
+      throw new RelayException(
+        ErrorCode.VALIDATION_FAILED,
+        `expiresAt "${dto.expiresAt}" is in the past`,
+        [{ field: 'expiresAt', messages: ['expiresAt must be in the future'] }],
+      );
+    }
+    return expiresAt;
+  }
+}
