@@ -1,3 +1,4 @@
+import type { ModuleMetadata } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -15,12 +16,14 @@ export interface RelayApp {
  * Creates the relay application, not yet listening: logger, WebSocket
  * adapter and validated settings in place.
  * @param environment variables to use instead of `process.env` and `.env`.
+ * @param imports further modules, such as ones that register flow events.
  */
 export async function createRelayApp(
   environment?: Record<string, string | undefined>,
+  imports: NonNullable<ModuleMetadata['imports']> = [],
 ): Promise<RelayApp> {
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(environment),
+    AppModule.forRoot(environment, imports),
     {
       bufferLogs: true,
       abortOnError: false,

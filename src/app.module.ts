@@ -1,4 +1,8 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type ModuleMetadata,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import {
   validateEnvironment,
@@ -14,15 +18,18 @@ export const ENVIRONMENT = 'environment';
  * The relay server application.
  * @param environment the variables to read; `process.env` and an optional
  *   `.env` file when absent. Tests pass their own to stay isolated.
+ * @param imports further modules, such as ones that register flow events.
  */
 @Module({})
 export class AppModule {
   static forRoot(
     environment?: Record<string, string | undefined>,
+    imports: NonNullable<ModuleMetadata['imports']> = [],
   ): DynamicModule {
     return {
       module: AppModule,
       imports: [
+        ...imports,
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: environment !== undefined,
