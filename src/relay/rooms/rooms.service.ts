@@ -127,6 +127,15 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     }
 
     this.attach(connection, roomId, { role, clientId });
+    if (!this.connections.has(connection.id)) {
+      // The socket closed while the join was in flight, after `disconnect`
+      // already cleaned up: undo the join so no ghost member stays behind.
+      await this.removeMember(connection, roomId);
+      throw new RelayException(
+        ErrorCode.NOT_IN_ROOM,
+        `The connection closed before joining room "${roomId}"`,
+      );
+    }
     const { room, replaced } = outcome;
     if (replaced && replaced.connectionId !== connection.id) {
       this.logger.log(
