@@ -8,6 +8,12 @@ import {
   validateEnvironment,
   type EnvironmentVariables,
 } from './config/environment.js';
+import { DemoModule } from './demo/demo.module.js';
+import { OpsModule } from './ops/ops.module.js';
+import {
+  demoPagesEnabled,
+  opsOptionsFromEnvironment,
+} from './ops/ops-settings.js';
 import { relayOptionsFromEnvironment } from './relay/relay-options.factory.js';
 import { RelayModule } from './relay/relay.module.js';
 
@@ -45,6 +51,24 @@ export class AppModule {
             relayOptionsFromEnvironment(
               config.getOrThrow<EnvironmentVariables>(ENVIRONMENT),
             ),
+        }),
+        OpsModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) =>
+            opsOptionsFromEnvironment(
+              config.getOrThrow<EnvironmentVariables>(ENVIRONMENT),
+            ),
+        }),
+        DemoModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => {
+            const env = config.getOrThrow<EnvironmentVariables>(ENVIRONMENT);
+            return {
+              enabled: demoPagesEnabled(env),
+              publicUrl: env.DEMO_PUBLIC_URL,
+              wsPath: env.WS_PATH,
+            };
+          },
         }),
       ],
     };

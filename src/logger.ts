@@ -1,10 +1,12 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { LOG_LEVELS, type EnvironmentVariables } from './config/environment.js';
+import { RelayConsoleLogger } from './ops/logging/relay-console-logger.js';
 
 /**
  * Builds the application logger: one JSON object per line in production,
  * coloured lines otherwise. Nest's own `ConsoleLogger` covers both, so no
- * logging library is needed.
+ * logging library is needed. JSON lines also carry the connection's
+ * `correlationId` and the ids passed as a plain object after the message.
  */
 export function createLogger(
   env: Pick<EnvironmentVariables, 'NODE_ENV' | 'LOG_LEVEL'>,
@@ -14,8 +16,9 @@ export function createLogger(
   const logLevels: LogLevel[] = LOG_LEVELS.filter(
     (_, index) => index <= threshold,
   );
-  return new ConsoleLogger({
+  return new RelayConsoleLogger({
     json: production,
+    flattenParams: true,
     colors: !production && process.stdout.isTTY,
     logLevels,
   });

@@ -10,6 +10,8 @@ import {
   validateSync,
 } from 'class-validator';
 import { DEFAULT_RELAY_OPTIONS as RELAY } from '../relay/relay-options.js';
+import { DEFAULT_OPS_OPTIONS as OPS } from '../ops/ops-options.js';
+import { opsSettingProblems } from '../ops/ops-settings.js';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
@@ -96,6 +98,33 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   INSTANCE_ID?: string;
+
+  /** Serves the demo pages under `/demo`; unset means on, except in production. */
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'DEMO_PAGES must be true or false' })
+  DEMO_PAGES?: 'true' | 'false';
+
+  /** Origin put in the demo's payment links and QR codes, such as `http://192.168.0.10:8080`; unset means the origin the page was opened at. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+$/, {
+    message:
+      'DEMO_PUBLIC_URL must be an http:// or https:// origin without a path, such as http://192.168.0.10:8080',
+  })
+  DEMO_PUBLIC_URL?: string;
+
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DRAIN_DELAY_MS = OPS.shutdownDrainDelayMs;
+
+  @IsInt()
+  @Min(50)
+  @Max(30_000)
+  READINESS_CHECK_TIMEOUT_MS = OPS.readinessCheckTimeoutMs;
+
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  ADMIN_LIVE_INTERVAL_MS = OPS.adminLiveIntervalMs;
 }
 
 const INTEGER_KEYS = new Set(
@@ -134,6 +163,9 @@ export function validateEnvironment(
   for (const error of validateSync(variables)) {
     const allowed = Object.values(error.constraints ?? {}).join(', ');
     problems.push(`${error.property}="${String(error.value)}": ${allowed}`);
+  }
+  if (problems.length === 0) {
+    problems.push(...opsSettingProblems(variables));
   }
   if (problems.length > 0) {
     throw new Error(`Invalid environment: ${problems.join('; ')}`);
