@@ -50,7 +50,7 @@ export async function startServerProcess(
       child.kill('SIGKILL');
       throw new Error(`server process did not start:\n${output}`);
     }
-    await Promise.race([once(child.stdout!, 'data'), exited]);
+    await Promise.race([once(child.stdout, 'data'), exited]);
   }
 
   return {
