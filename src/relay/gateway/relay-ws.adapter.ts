@@ -10,6 +10,7 @@ import { PaymentFlowService } from '../flow/payment-flow.service.js';
 import { errorFrame } from '../frames.js';
 import { RelayEvents } from '../relay-events.js';
 import { RELAY_OPTIONS, type RelayOptions } from '../relay-options.js';
+import { logContext } from '../../ops/logging/log-context.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import {
   FLOW_EVENT_PATTERN,
@@ -118,14 +119,18 @@ export class RelayWsAdapter extends WsAdapter {
     let queue: Promise<void> = Promise.resolve();
     socket.on('message', (raw: RawData, isBinary: boolean) => {
       const receivedAt = performance.now();
+      // Log lines written while handling the message carry the connection id.
+      const correlationId = this.registry.get(socket)?.id ?? 'unregistered';
       queue = queue.then(() =>
-        this.dispatch(
-          socket,
-          callbacks,
-          flowCallback,
-          raw,
-          isBinary,
-          receivedAt,
+        logContext.run({ correlationId }, () =>
+          this.dispatch(
+            socket,
+            callbacks,
+            flowCallback,
+            raw,
+            isBinary,
+            receivedAt,
+          ),
         ),
       );
     });
