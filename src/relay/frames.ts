@@ -1,6 +1,7 @@
 import {
   ServerEvent,
   type AckData,
+  type DeliveredData,
   type ErrorData,
   type Peer,
   type PeerEventData,
@@ -48,6 +49,9 @@ export function relayedEventTemplate(
 
 export const ackFrame = (data: AckData): string =>
   encodeFrame(ServerEvent.ACK, data);
+
+export const deliveredFrame = (data: DeliveredData): string =>
+  encodeFrame(ServerEvent.DELIVERED, data);
 
 export const errorFrame = (data: ErrorData): string =>
   encodeFrame(ServerEvent.ERROR, data);

@@ -13,6 +13,7 @@ import { ClientEvent, ServerEvent } from '../../protocol/index.js';
 import type { FlowEventDto } from '../dto/flow-events.dto.js';
 import { JoinRoomDto } from '../dto/join-room.dto.js';
 import { LeaveRoomDto } from '../dto/leave-room.dto.js';
+import { ReceivedDto } from '../dto/received.dto.js';
 import { encodeFrame } from '../frames.js';
 import { RelayEvents } from '../relay-events.js';
 import { RoomsService } from '../rooms/rooms.service.js';
@@ -98,6 +99,19 @@ export class PaymentGateway
       this.connectionOf(socket),
       message.event,
       message.data,
+    );
+  }
+
+  /** `RECEIVED` gets no reply unless it is rejected with an `ERROR`. */
+  @SubscribeMessage(ClientEvent.RECEIVED)
+  received(
+    @ConnectedSocket() socket: WebSocket,
+    @MessageBody(RelayValidationPipe) dto: ReceivedDto,
+  ): Promise<void> {
+    return this.rooms.confirmReceived(
+      this.connectionOf(socket),
+      dto.roomId,
+      dto.seq,
     );
   }
 

@@ -12,6 +12,7 @@ import type { FlowEventDto } from '../dto/flow-events.dto.js';
 import { PaymentFlowService } from '../flow/payment-flow.service.js';
 import {
   ackFrame,
+  deliveredFrame,
   peerJoinedFrame,
   peerLeftFrame,
   relayedEventTemplate,
@@ -238,6 +239,47 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       seq: outcome.seq,
       deliveredTo: outcome.recipients,
       duplicate: outcome.duplicate,
+    });
+  }
+
+  /**
+   * Records the highest contiguous `seq` a member handed to its app. When a
+   * creator's confirmed `seq` advances, the room's payer gets `DELIVERED`.
+   * `RECEIVED` has no reply, so this returns nothing.
+   */
+  async confirmReceived(
+    connection: RelayConnection,
+    roomId: string,
+    seq: number,
+  ): Promise<void> {
+    this.membershipIn(connection, roomId);
+    const outcome = await this.store.confirmReceived(
+      roomId,
+      connection.id,
+      seq,
+    );
+    if (!outcome?.advanced || outcome.member.role !== Role.CREATOR) {
+      return;
+    }
+
+    // NOTE: a payer that is not connected now never gets this DELIVERED;
+    // it learns the creator's progress from the next one.
+    const room = await this.store.getRoom(roomId);
+    const payer = room?.members.find((member) => member.role === Role.PAYER);
+    this.logger.debug(
+      `Room ${roomId}: creator ${outcome.member.clientId} confirmed seq ${outcome.receivedSeq}`,
+    );
+    if (!payer) {
+      return;
+    }
+    await this.store.publish({
+      roomId,
+      frame: deliveredFrame({
+        roomId,
+        seq: outcome.receivedSeq,
+        clientId: outcome.member.clientId,
+      }),
+      toConnectionId: payer.connectionId,
     });
   }
 

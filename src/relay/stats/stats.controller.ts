@@ -32,7 +32,8 @@ export interface RoomDetailsResponse {
   createdAt: string;
   expiresAt?: string;
   closedReason?: string;
-  members: { clientId: string; role: Role }[];
+  /** `receivedSeq`: the highest contiguous `seq` the member confirmed with `RECEIVED`. */
+  members: { clientId: string; role: Role; receivedSeq: number }[];
 }
 
 const queryPipe = new ValidationPipe({
@@ -79,7 +80,11 @@ export class StatsController {
         expiresAt: new Date(room.expiresAt).toISOString(),
       }),
       ...(room.closedReason && { closedReason: room.closedReason }),
-      members: room.members.map(({ clientId, role }) => ({ clientId, role })),
+      members: room.members.map(({ clientId, role, receivedSeq }) => ({
+        clientId,
+        role,
+        receivedSeq,
+      })),
     };
   }
 }
