@@ -6,6 +6,11 @@ import { AppModule, ENVIRONMENT } from './app.module.js';
 import type { EnvironmentVariables } from './config/environment.js';
 import { createLogger } from './logger.js';
 import { RelayWsAdapter } from './relay/gateway/relay-ws.adapter.js';
+import { configureHttpSecurity } from './security/http-security.js';
+import {
+  SECURITY_OPTIONS,
+  type SecurityOptions,
+} from './security/security-options.js';
 
 export interface RelayApp {
   app: NestExpressApplication;
@@ -27,6 +32,8 @@ export async function createRelayApp(
     {
       bufferLogs: true,
       abortOnError: false,
+      // The result endpoint verifies its HMAC signature over the exact body.
+      rawBody: true,
     },
   );
   const env = app
@@ -34,6 +41,6 @@ export async function createRelayApp(
     .getOrThrow<EnvironmentVariables>(ENVIRONMENT);
   app.useLogger(createLogger(env));
   app.useWebSocketAdapter(new RelayWsAdapter(app));
-  app.disable('x-powered-by');
+  configureHttpSecurity(app, app.get<SecurityOptions>(SECURITY_OPTIONS));
   return { app, env };
 }

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -7,9 +8,17 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
   validateSync,
+  type ValidationError,
 } from 'class-validator';
 import { DEFAULT_RELAY_OPTIONS as RELAY } from '../relay/relay-options.js';
+import {
+  AUTH_MODES,
+  DEFAULT_SECURITY_OPTIONS as SECURITY,
+  type AuthMode,
+} from '../security/security-options.js';
+import { securitySettingProblems } from '../security/security-settings.js';
 import { DEFAULT_OPS_OPTIONS as OPS } from '../ops/ops-options.js';
 import { opsSettingProblems } from '../ops/ops-settings.js';
 
@@ -99,6 +108,111 @@ export class EnvironmentVariables {
   @IsString()
   INSTANCE_ID?: string;
 
+  /** `none` or `jwt`; unset means `jwt` when a key is set and `none` otherwise (never in production). */
+  @IsOptional()
+  @IsIn(AUTH_MODES)
+  AUTH_MODE?: AuthMode;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
+  AUTH_JWT_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_PUBLIC_KEY_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_AUDIENCE?: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  AUTH_JWT_CLOCK_SKEW_S = SECURITY.jwtClockSkewSeconds;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'RESULT_API_KEY must be at least 16 characters' })
+  RESULT_API_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, {
+    message: 'RESULT_SIGNING_SECRET must be at least 32 characters',
+  })
+  RESULT_SIGNING_SECRET?: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  RESULT_SIGNATURE_TOLERANCE_S = SECURITY.resultSignatureToleranceSeconds;
+
+  @IsBoolean()
+  REQUIRE_VERIFIED_RESULT = SECURITY.requireVerifiedResult;
+
+  /** Comma-separated origins, such as `https://shop.example`. */
+  @IsOptional()
+  @IsString()
+  ALLOWED_ORIGINS?: string;
+
+  @IsBoolean()
+  ALLOW_MISSING_ORIGIN = SECURITY.allowMissingOrigin;
+
+  /** Comma-separated origins allowed by CORS on the HTTP routes. */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  TRUST_PROXY = SECURITY.trustProxy;
+
+  @IsInt()
+  @Min(0)
+  MAX_CONNECTIONS_PER_IP = SECURITY.maxConnectionsPerIp;
+
+  @IsInt()
+  @Min(0)
+  MAX_CONNECTIONS = SECURITY.maxConnections;
+
+  @IsInt()
+  @Min(0)
+  MAX_ROOMS_CREATED_PER_IP_PER_MINUTE = SECURITY.maxRoomsCreatedPerIpPerMinute;
+
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_SECOND = SECURITY.rateLimitPerSecond;
+
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_BURST = SECURITY.rateLimitBurst;
+
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_CLOSE_AFTER = SECURITY.rateLimitCloseAfter;
+
+  @IsInt()
+  @Min(0)
+  MAX_BUFFERED_BYTES = SECURITY.maxBufferedBytes;
+
+  @IsInt()
+  @Min(0)
+  JOIN_TIMEOUT_MS = SECURITY.joinTimeoutMs;
+
+  @IsBoolean()
+  WS_PERMESSAGE_DEFLATE = SECURITY.perMessageDeflate;
+
   /** Serves the demo pages under `/demo`; unset means on, except in production. */
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'DEMO_PAGES must be true or false' })
@@ -133,6 +247,12 @@ const INTEGER_KEYS = new Set(
     .map(([key]) => key),
 );
 
+const BOOLEAN_KEYS = new Set(
+  Object.entries(new EnvironmentVariables())
+    .filter(([, value]) => typeof value === 'boolean')
+    .map(([key]) => key),
+);
+
 /**
  * Validates the environment and fills in defaults.
  * @throws Error naming every invalid variable, its value and what is allowed.
@@ -156,19 +276,41 @@ export function validateEnvironment(
       known[key] = Number(text);
       continue;
     }
+    if (BOOLEAN_KEYS.has(key)) {
+      const text = raw.trim().toLowerCase();
+      if (text !== 'true' && text !== 'false') {
+        problems.push(`${key}="${raw}": must be true or false`);
+        continue;
+      }
+      known[key] = text === 'true';
+      continue;
+    }
     known[key] = raw;
   }
 
   const variables = plainToInstance(EnvironmentVariables, known);
   for (const error of validateSync(variables)) {
     const allowed = Object.values(error.constraints ?? {}).join(', ');
-    problems.push(`${error.property}="${String(error.value)}": ${allowed}`);
+    problems.push(`${error.property}="${shownValue(error)}": ${allowed}`);
   }
   if (problems.length === 0) {
+    problems.push(...securitySettingProblems(variables));
     problems.push(...opsSettingProblems(variables));
   }
   if (problems.length > 0) {
     throw new Error(`Invalid environment: ${problems.join('; ')}`);
   }
   return variables;
+}
+
+/** Keys whose values are secrets, shown as `***` in error messages. */
+const SECRET_KEYS = new Set([
+  'AUTH_JWT_SECRET',
+  'ADMIN_TOKEN',
+  'RESULT_API_KEY',
+  'RESULT_SIGNING_SECRET',
+]);
+
+function shownValue(error: ValidationError): string {
+  return SECRET_KEYS.has(error.property) ? '***' : String(error.value);
 }

@@ -76,6 +76,10 @@ export const ErrorCode = {
   TOO_MANY_ROOMS: 'TOO_MANY_ROOMS',
   ROOM_CLOSED: 'ROOM_CLOSED',
   INVALID_TRANSITION: 'INVALID_TRANSITION',
+  /** The join token is missing, malformed, expired or not signed with the configured key. */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** The connection sent messages faster than its rate limit allows. */
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -103,10 +107,20 @@ export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
 export const CloseCode = {
   /** The server is going away. */
   GOING_AWAY: 1001,
+  /**
+   * The connection broke a policy: it sent no `JOIN_ROOM` within
+   * `JOIN_TIMEOUT_MS`, or kept exceeding its message rate limit.
+   */
+  POLICY_VIOLATION: 1008,
   /** A frame was larger than `MAX_PAYLOAD_BYTES` (sent by `ws`). */
   MESSAGE_TOO_BIG: 1009,
   /** The server is restarting: reconnect, to this server or another one. */
   SERVICE_RESTART: 1012,
+  /**
+   * The client read too slowly: more than `MAX_BUFFERED_BYTES` waited to be
+   * sent to it. Reconnect and rejoin with `lastSeq`.
+   */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /** Pattern of `roomId`, `clientId` and `eventId`: 1 to 128 of `A-Z a-z 0-9 _ -`. */
@@ -130,7 +144,14 @@ export interface RelayedEventData {
   eventId: string;
   /** Server time of acceptance, ISO 8601. */
   at: string;
-  from: Peer;
+  /** The sending device; absent on results the payment backend reported. */
+  from?: Peer;
+  /**
+   * On result events (`PAYMENT_SUCCESS`, `PAYMENT_ERROR`): `true` when the
+   * payment backend reported the result to the server, `false` when a
+   * device sent it and nothing confirmed it yet.
+   */
+  verified?: boolean;
   [field: string]: unknown;
 }
 

@@ -30,20 +30,29 @@ export function roomJoinedFrame(
 
 /**
  * Builds a relayed flow event around its `seq`: `roomId`, `seq`, `eventId`,
- * `at` and `from` first, then the validated fields of the event.
+ * `at`, `from` and, for result events, `verified` first, then the validated
+ * fields of the event.
+ * @param from the sending device; `undefined` for a result the payment
+ *   backend reported, which then has no `from`.
+ * @param verified set for result events only: whether the payment backend
+ *   reported the result.
  */
 export function relayedEventTemplate(
   event: string,
   roomId: string,
   eventId: string,
   at: string,
-  from: Peer,
+  from: Peer | undefined,
   fields: Record<string, unknown>,
+  verified?: boolean,
 ): FrameTemplate {
   const head = `{"event":${JSON.stringify(event)},"data":{"roomId":${JSON.stringify(roomId)},"seq":`;
   const rest = JSON.stringify(fields);
   const extra = rest === '{}' ? '' : `,${rest.slice(1, -1)}`;
-  const tail = `,"eventId":${JSON.stringify(eventId)},"at":${JSON.stringify(at)},"from":${JSON.stringify(from)}${extra}}}`;
+  const sender = from === undefined ? '' : `,"from":${JSON.stringify(from)}`;
+  const verdict =
+    verified === undefined ? '' : `,"verified":${String(verified)}`;
+  const tail = `,"eventId":${JSON.stringify(eventId)},"at":${JSON.stringify(at)}${sender}${verdict}${extra}}}`;
   return { head, tail };
 }
 

@@ -1,4 +1,5 @@
 import type { EnvironmentVariables } from '../config/environment.js';
+import { securityOptionsFromEnvironment } from '../security/security-settings.js';
 import type { RelayOptions } from './relay-options.js';
 
 /** Maps the validated environment to the relay module's options. */
@@ -17,5 +18,6 @@ export function relayOptionsFromEnvironment(
     roomMaxAgeMs: env.ROOM_MAX_AGE_MS,
     roomSweepIntervalMs: env.ROOM_SWEEP_INTERVAL_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    security: securityOptionsFromEnvironment(env),
   };
 }

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_SECURITY_OPTIONS,
+  type SecurityOptions,
+} from '../security/security-options.js';
+
 /** Settings of the relay module. Every field has a default in `DEFAULT_RELAY_OPTIONS`. */
 export interface RelayOptions {
   /** Path of the WebSocket endpoint, matched exactly. */
@@ -22,6 +27,8 @@ export interface RelayOptions {
   roomSweepIntervalMs: number;
   /** Time allowed for a graceful shutdown before the process exits anyway, in ms. */
   shutdownTimeoutMs: number;
+  /** Join tokens, verified results, admin access and abuse limits. */
+  security: SecurityOptions;
 }
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
@@ -36,6 +43,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   roomMaxAgeMs: 24 * 60 * 60_000,
   roomSweepIntervalMs: 1_000,
   shutdownTimeoutMs: 10_000,
+  security: DEFAULT_SECURITY_OPTIONS,
 };
 
 /** Injection token of the resolved `RelayOptions`. */

@@ -5,6 +5,11 @@ import {
   type ModuleMetadata,
   type Provider,
 } from '@nestjs/common';
+import {
+  SECURITY_CONTROLLERS,
+  SECURITY_EXPORTS,
+  SECURITY_PROVIDERS,
+} from '../security/security.providers.js';
 import type { FlowEventDefinition } from './flow/flow-event-definition.js';
 import { PaymentFlowService } from './flow/payment-flow.service.js';
 import { ConnectionRegistry } from './gateway/connection-registry.js';
@@ -54,6 +59,7 @@ const RELAY_PROVIDERS: Provider[] = [
   FlowEventValidationPipe,
   RelayExceptionFilter,
   PaymentGateway,
+  ...SECURITY_PROVIDERS,
 ];
 
 const RELAY_EXPORTS = [
@@ -63,6 +69,7 @@ const RELAY_EXPORTS = [
   PaymentFlowService,
   RoomsService,
   ConnectionRegistry,
+  ...SECURITY_EXPORTS,
 ];
 
 /**
@@ -78,7 +85,7 @@ export class RelayModule {
   static forRoot(options: Partial<RelayOptions> = {}): DynamicModule {
     return {
       module: RelayModule,
-      controllers: [StatsController],
+      controllers: [StatsController, ...SECURITY_CONTROLLERS],
       providers: [
         {
           provide: RELAY_OPTIONS,
@@ -94,7 +101,7 @@ export class RelayModule {
     return {
       module: RelayModule,
       imports: options.imports ?? [],
-      controllers: [StatsController],
+      controllers: [StatsController, ...SECURITY_CONTROLLERS],
       providers: [
         {
           provide: RELAY_OPTIONS,

@@ -1,5 +1,12 @@
-import { Controller, Get, Sse, type MessageEvent } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Sse,
+  UseGuards,
+  type MessageEvent,
+} from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
+import { AdminGuard } from '../../security/admin.guard.js';
 import {
   AdminLiveService,
   type AdminStreamEvent,
@@ -10,6 +17,7 @@ import {
  * one controller, so one guard decorator on the class protects them all.
  */
 @Controller('admin')
+@UseGuards(AdminGuard)
 export class AdminController {
   constructor(private readonly liveStats: AdminLiveService) {}
 

@@ -5,6 +5,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  MaxLength,
   Min,
 } from 'class-validator';
 import { ID_PATTERN, ROLES, type Role } from '../../protocol/index.js';
@@ -30,4 +31,13 @@ export class JoinRoomDto extends RoomMessageDto {
   @IsString()
   @IsISO8601({ strict: true, strictSeparator: true })
   expiresAt?: string;
+
+  /**
+   * Join token signed by the merchant backend, required when
+   * `AUTH_MODE=jwt` unless the upgrade request carried one.
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  token?: string;
 }

@@ -6,6 +6,20 @@ import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CloseCode, ErrorCode, type ErrorData } from '../../protocol/index.js';
+import {
+  ConnectionContextRegistry,
+  type ConnectionContext,
+} from '../../security/connection-context.js';
+import { ConnectionGuard } from '../../security/connection-guard.js';
+import {
+  MAX_FRAME_DEPTH,
+  nestsDeeperThan,
+} from '../../security/json-depth.js';
+import {
+  SECURITY_OPTIONS,
+  type SecurityOptions,
+} from '../../security/security-options.js';
+import { UpgradeGate } from '../../security/upgrade-gate.js';
 import { PaymentFlowService } from '../flow/payment-flow.service.js';
 import { errorFrame } from '../frames.js';
 import { RelayEvents } from '../relay-events.js';
@@ -28,6 +42,29 @@ interface ParsedFrame {
 const alive = new WeakSet<WebSocket>();
 
 /**
+ * Time a slow reader gets to take its 1013 close frame before the socket is
+ * destroyed, in ms. Its send buffer is already full, so the frame may never
+ * get through.
+ */
+const SLOW_READER_CLOSE_GRACE_MS = 1_000;
+
+/**
+ * `permessage-deflate` settings when `WS_PERMESSAGE_DEFLATE=true`. Without
+ * context takeover each message gets a fresh zlib stream, so no compression
+ * state outlives a message; small windows and `memLevel` keep each stream's
+ * memory low, and `maxPayload` bounds the inflated size.
+ */
+const BOUNDED_DEFLATE = {
+  threshold: 1024,
+  concurrencyLimit: 10,
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: true,
+  serverMaxWindowBits: 10,
+  clientMaxWindowBits: 10,
+  zlibDeflateOptions: { memLevel: 4 },
+};
+
+/**
  * The WebSocket adapter of the relay. Compared with the stock `WsAdapter`:
  * - it answers every frame it cannot dispatch with an `ERROR` instead of
  *   dropping it;
@@ -35,6 +72,10 @@ const alive = new WeakSet<WebSocket>();
  *   a handler awaits;
  * - it routes every registered flow event to the gateway's flow handler;
  * - it answers upgrades on other paths with 404 instead of destroying them;
+ * - before accepting an upgrade it checks the origin, an upgrade join token
+ *   and the connection caps (`UpgradeGate`), answering 401/403/429/503;
+ * - it rate-limits each connection's messages, closes slow readers with
+ *   1013 and connections that join no room within `JOIN_TIMEOUT_MS` with 1008;
  * - it pings every client on one shared timer;
  * - on shutdown it closes clients with 1012 before the server goes away.
  */
@@ -44,6 +85,14 @@ export class RelayWsAdapter extends WsAdapter {
   private readonly registry: ConnectionRegistry;
   private readonly flow: PaymentFlowService;
   private readonly events: RelayEvents;
+  private readonly security: SecurityOptions;
+  private readonly gate: UpgradeGate;
+  private readonly contexts: ConnectionContextRegistry;
+  private readonly upgradeContexts = new WeakMap<
+    IncomingMessage,
+    ConnectionContext
+  >();
+  private readonly guards = new WeakMap<WebSocket, ConnectionGuard>();
   private readonly upgradeListeners = new Map<
     WebSocketServer,
     (request: IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -57,13 +106,18 @@ export class RelayWsAdapter extends WsAdapter {
     this.registry = app.get(ConnectionRegistry);
     this.flow = app.get(PaymentFlowService);
     this.events = app.get(RelayEvents);
+    this.security = app.get<SecurityOptions>(SECURITY_OPTIONS);
+    this.gate = app.get(UpgradeGate);
+    this.contexts = app.get(ConnectionContextRegistry);
   }
 
   override create(): WebSocketServer {
     const server = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxPayloadBytes,
-      perMessageDeflate: false,
+      perMessageDeflate: this.security.perMessageDeflate
+        ? BOUNDED_DEFLATE
+        : false,
       clientTracking: true,
     });
     server.on('error', (error) =>
@@ -95,6 +149,7 @@ export class RelayWsAdapter extends WsAdapter {
         this.logger.warn(`Connection ${id} error: ${error.message}`);
       });
       callback(socket, request);
+      this.protect(socket, request);
     });
   }
 
@@ -119,6 +174,17 @@ export class RelayWsAdapter extends WsAdapter {
     let queue: Promise<void> = Promise.resolve();
     socket.on('message', (raw: RawData, isBinary: boolean) => {
       const receivedAt = performance.now();
+      const verdict =
+        this.guards.get(socket)?.admitMessage(receivedAt) ?? 'accept';
+      if (verdict === 'close') {
+        this.closeForAbuse(socket);
+        return;
+      }
+      if (verdict === 'rate-limited') {
+        const first = this.guards.get(socket)?.limitedInWindow === 1;
+        queue = queue.then(() => this.rejectRateLimited(socket, first));
+        return;
+      }
       // Log lines written while handling the message carry the connection id.
       const correlationId = this.registry.get(socket)?.id ?? 'unregistered';
       queue = queue.then(() =>
@@ -198,9 +264,128 @@ export class RelayWsAdapter extends WsAdapter {
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
+    this.admitUpgrade(server, request, socket, head).catch((error: unknown) => {
+      this.logger.error('Upgrade failed', error);
+      socket.destroy();
+    });
+  }
+
+  private async admitUpgrade(
+    server: WebSocketServer,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
+    const admission = await this.gate.admit(request);
+    if (!admission.ok) {
+      rejectUpgrade(socket, admission.status, admission.reason);
+      return;
+    }
+    if (socket.destroyed) {
+      this.gate.release(admission.context);
+      return;
+    }
+
+    socket.once('close', () => this.gate.release(admission.context));
+    this.upgradeContexts.set(request, admission.context);
     server.handleUpgrade(request, socket, head, (ws) =>
       server.emit('connection', ws, request),
     );
+  }
+
+  /** Applies the per-connection limits to a newly registered connection. */
+  private protect(socket: WebSocket, request: IncomingMessage): void {
+    const connection = this.registry.get(socket);
+    if (!connection) {
+      return;
+    }
+    const context = this.upgradeContexts.get(request);
+    if (context) {
+      this.contexts.set(connection, context);
+    }
+    this.guards.set(
+      socket,
+      new ConnectionGuard(this.security, performance.now()),
+    );
+
+    // Every frame the services send to this connection passes here, so the
+    // send buffer is checked right after each one is queued.
+    const send = connection.send.bind(connection);
+    connection.send = (frame: string) => {
+      send(frame);
+      this.enforceSendBuffer(socket);
+    };
+
+    const { joinTimeoutMs } = this.security;
+    if (joinTimeoutMs === 0) {
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (connection.rooms.size > 0 || socket.readyState !== WebSocket.OPEN) {
+        return;
+      }
+      this.logger.log(
+        `Connection ${connection.id} closed: no room joined within ${joinTimeoutMs} ms (JOIN_TIMEOUT_MS)`,
+      );
+      socket.close(
+        CloseCode.POLICY_VIOLATION,
+        'no JOIN_ROOM within JOIN_TIMEOUT_MS',
+      );
+    }, joinTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  /** Closes a slow reader with 1013 once its send buffer passes `MAX_BUFFERED_BYTES`. */
+  private enforceSendBuffer(socket: WebSocket): void {
+    const guard = this.guards.get(socket);
+    if (
+      !guard?.sendBufferExceeded(socket.bufferedAmount) ||
+      socket.readyState !== WebSocket.OPEN
+    ) {
+      return;
+    }
+    const id = this.registry.get(socket)?.id ?? 'unregistered';
+    this.logger.warn(
+      `Connection ${id} closed: ${socket.bufferedAmount} bytes wait to be sent to it, above MAX_BUFFERED_BYTES (${this.security.maxBufferedBytes})`,
+    );
+    socket.close(CloseCode.TRY_AGAIN_LATER, 'send buffer full: read faster');
+    setTimeout(
+      () => socket.terminate(),
+      SLOW_READER_CLOSE_GRACE_MS,
+    ).unref();
+  }
+
+  /** Answers a dropped message with `RATE_LIMITED`, logging only the first one of a 10 s window. */
+  private rejectRateLimited(socket: WebSocket, firstInWindow: boolean): void {
+    const { rateLimitPerSecond, rateLimitBurst } = this.security;
+    if (firstInWindow) {
+      const id = this.registry.get(socket)?.id ?? 'unregistered';
+      this.logger.log(
+        `Connection ${id} is rate-limited (RATE_LIMIT_PER_SECOND ${rateLimitPerSecond}, burst ${rateLimitBurst})`,
+      );
+    }
+    this.events.emit('rejected', { code: ErrorCode.RATE_LIMITED });
+    if (socket.readyState === WebSocket.OPEN) {
+      socket.send(
+        errorFrame({
+          code: ErrorCode.RATE_LIMITED,
+          message: `Too many messages: at most ${rateLimitPerSecond} per second (RATE_LIMIT_PER_SECOND) with bursts of ${rateLimitBurst}; this message was dropped, send it again later`,
+        }),
+      );
+      this.enforceSendBuffer(socket);
+    }
+  }
+
+  private closeForAbuse(socket: WebSocket): void {
+    if (socket.readyState !== WebSocket.OPEN) {
+      return;
+    }
+    const id = this.registry.get(socket)?.id ?? 'unregistered';
+    this.logger.warn(
+      `Connection ${id} closed: more than RATE_LIMIT_CLOSE_AFTER (${this.security.rateLimitCloseAfter}) rate-limited messages`,
+    );
+    socket.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
   }
 
   private startHeartbeat(server: WebSocketServer): void {
@@ -258,6 +443,7 @@ export class RelayWsAdapter extends WsAdapter {
         socket.send(
           typeof response === 'string' ? response : JSON.stringify(response),
         );
+        this.enforceSendBuffer(socket);
       }
     } catch (error) {
       const id = this.registry.get(socket)?.id ?? 'unregistered';
@@ -306,6 +492,14 @@ export class RelayWsAdapter extends WsAdapter {
       return undefined;
     }
 
+    if (nestsDeeperThan(message, MAX_FRAME_DEPTH)) {
+      this.reject(socket, {
+        code: ErrorCode.INVALID_MESSAGE,
+        message: `Frame nests arrays and objects deeper than ${MAX_FRAME_DEPTH} levels`,
+      });
+      return undefined;
+    }
+
     const { event, data } = message as Record<string, unknown>;
     if (typeof event !== 'string' || event.length === 0) {
       this.reject(socket, {
@@ -326,6 +520,7 @@ export class RelayWsAdapter extends WsAdapter {
     );
     if (socket.readyState === WebSocket.OPEN) {
       socket.send(errorFrame(error));
+      this.enforceSendBuffer(socket);
     }
   }
 }

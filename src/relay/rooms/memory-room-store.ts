@@ -154,12 +154,18 @@ export class MemoryRoomStore extends RoomStore {
   private appendNow({
     roomId,
     connectionId,
+    createRoom,
     event,
     eventId,
     effect,
     frame,
+    now,
   }: AppendCommand): AppendOutcome {
-    const room = this.rooms.get(roomId);
+    let room = this.rooms.get(roomId);
+    if (!room && createRoom && connectionId === undefined) {
+      room = this.createRoom(roomId, now);
+      room.emptySince = now;
+    }
     if (
       !room ||
       (connectionId !== undefined && !room.members.has(connectionId))

@@ -85,6 +85,11 @@ export interface AppendCommand {
    * itself publishes (verified results), which go to every member.
    */
   connectionId?: string;
+  /**
+   * Creates the room, empty, when it does not exist yet, so that devices
+   * joining later find the event. Only for commands without `connectionId`.
+   */
+  createRoom?: boolean;
   event: string;
   eventId: string;
   effect: FlowEffect;

@@ -4,6 +4,7 @@ import {
   Logger,
   type OnModuleDestroy,
   type OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, LeaveReason, Role } from '../../protocol/index.js';
@@ -23,6 +24,8 @@ import {
 import { RelayEvents } from '../relay-events.js';
 import { RelayException } from '../relay.exception.js';
 import { RELAY_OPTIONS, type RelayOptions } from '../relay-options.js';
+import { JoinPolicy } from '../../security/join-policy.js';
+import { ResultClaims } from '../../security/results/result-claims.js';
 import type { LocalMembership, RelayConnection } from './relay-connection.js';
 import {
   RoomStore,
@@ -58,6 +61,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     private readonly flow: PaymentFlowService,
     private readonly events: RelayEvents,
     @Inject(RELAY_OPTIONS) private readonly options: RelayOptions,
+    // Optional only for unit specs that build the service by hand; the
+    // relay module always provides both.
+    @Optional() private readonly joinPolicy?: JoinPolicy,
+    @Optional() private readonly resultClaims?: ResultClaims,
   ) {
     this.store.onDelivery((delivery) => this.deliverLocally(delivery));
   }
@@ -97,6 +104,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
    */
   async join(connection: RelayConnection, dto: JoinRoomDto): Promise<string> {
     const { roomId, role } = dto;
+    await this.joinPolicy?.check(connection, dto, Date.now());
     const expiresAt = this.parseExpiresAt(dto, Date.now());
     if (
       !connection.rooms.has(roomId) &&
@@ -125,6 +133,9 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     });
     if (!outcome.ok) {
       throw new RelayException(outcome.code, outcome.message);
+    }
+    if (outcome.created) {
+      this.joinPolicy?.roomCreated(connection, member.joinedAt);
     }
 
     this.attach(connection, roomId, { role, clientId });
@@ -199,12 +210,15 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
     const eventId = givenEventId ?? randomUUID();
     const now = Date.now();
+    // A result from a device is unverified: only the payment backend's
+    // report through the result endpoint carries `verified: true`.
+    const isResult = this.flow.isResult(definition);
     const outcome = await this.store.append({
       roomId,
       connectionId: connection.id,
       event,
       eventId,
-      effect: definition.effect,
+      effect: this.resultClaims?.effectOf(definition) ?? definition.effect,
       frame: relayedEventTemplate(
         event,
         roomId,
@@ -212,11 +226,15 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
         new Date(now).toISOString(),
         { clientId, role },
         fields,
+        isResult ? false : undefined,
       ),
       now,
     });
     if (!outcome.ok) {
       throw new RelayException(outcome.code, outcome.message);
+    }
+    if (isResult && !outcome.duplicate) {
+      this.resultClaims?.record(roomId, { event, eventId });
     }
 
     this.events.emit('relayed', {
@@ -229,8 +247,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     this.logger.debug(
       `Room ${roomId}: ${event} ${eventId} from ${clientId} is seq ${outcome.seq}${outcome.duplicate ? ' (duplicate)' : ''}`,
     );
-    if (!outcome.duplicate && this.flow.isResult(definition)) {
-      this.logger.log(`Room ${roomId}: payment flow finished with ${event}`);
+    if (!outcome.duplicate && isResult) {
+      this.logger.log(
+        `Room ${roomId}: payment flow finished with ${event} (unverified, from ${clientId}; status ${outcome.status})`,
+      );
     }
     return ackFrame({
       event,

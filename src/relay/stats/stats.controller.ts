@@ -4,9 +4,11 @@ import {
   NotFoundException,
   Param,
   Query,
+  UseGuards,
   ValidationPipe,
 } from '@nestjs/common';
 import type { Role, RoomStatus } from '../../protocol/index.js';
+import { AdminGuard } from '../../security/admin.guard.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import { StatsQueryDto } from './stats-query.dto.js';
 
@@ -42,8 +44,9 @@ const queryPipe = new ValidationPipe({
   forbidNonWhitelisted: true,
 });
 
-/** Room statistics for administrators, on the HTTP port. */
+/** Room statistics for administrators, on the HTTP port, behind `ADMIN_TOKEN`. */
 @Controller('stats')
+@UseGuards(AdminGuard)
 export class StatsController {
   constructor(private readonly rooms: RoomsService) {}
 
