@@ -52,7 +52,10 @@ export type ClientEventMap = {
   reconnectScheduled: [ReconnectScheduled];
   /** The socket was dropped because no frame arrived within `livenessTimeoutMs`. */
   livenessTimeout: [];
-  /** A problem outside any pending request: a fatal reconnect failure, or a stopped room. */
+  /**
+   * A problem outside any pending request: `maxReconnectAttempts` reached,
+   * or an `ERROR` that replies to no pending request (a rejected `RECEIVED`).
+   */
   error: [Error];
 };
 

@@ -93,8 +93,6 @@ export type RoomEventMap = {
   closed: [RoomClosedData];
   /** The room ended without `leave()`: replaced, closed or its re-join rejected. */
   stopped: [Error];
-  /** An `ERROR` for this room that no pending send owns, such as a rejected `RECEIVED`. */
-  error: [RelayServerError];
 } & { [K in FlowEventName]: [RelayedPayload<K>] };
 
 /** Options of one send. */
@@ -535,11 +533,6 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     }
     this.deliveredSeqs.set(data.clientId, data.seq);
     this.emit('delivered', data);
-  }
-
-  /** @internal An `ERROR` for this room that no send owns. */
-  handleStrayError(error: ErrorData): void {
-    this.emit('error', new RelayServerError(error));
   }
 
   /** @internal The socket closed: the next open socket re-joins. */
