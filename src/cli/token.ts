@@ -81,7 +81,7 @@ function signingKey(request: TokenRequest): {
       return { key, algorithm: 'ES256' };
     }
     throw new Error(
-      `--private-key "${request.privateKeyFile}" holds a ${key.asymmetricKeyType ?? 'unknown'} key: use an RSA or EC P-256 key`,
+      `--private-key "${request.privateKeyFile}" contains an unsupported ${key.asymmetricKeyType ?? 'unknown'} key: use an RSA or EC P-256 key`,
     );
   }
 

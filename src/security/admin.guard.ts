@@ -31,12 +31,12 @@ export class AdminGuard implements CanActivate {
     }
 
     const request = context.switchToHttp().getRequest<HttpRequest>();
-    const given = bearerToken(request.headers.authorization);
-    if (given !== undefined && secretsEqual(given, expected)) {
+    const presented = bearerToken(request.headers.authorization);
+    if (presented !== undefined && secretsEqual(presented, expected)) {
       return true;
     }
     this.logger.log(
-      `Admin request ${request.method} ${pathOf(request)} from ${request.ip ?? 'unknown'} rejected: ${given === undefined ? 'no bearer token' : 'wrong token'}`,
+      `Admin request ${request.method} ${pathOf(request)} from ${request.ip ?? 'unknown'} rejected: ${presented === undefined ? 'no bearer token' : 'wrong token'}`,
     );
     throw new UnauthorizedException(
       'Admin routes need Authorization: Bearer <ADMIN_TOKEN>',

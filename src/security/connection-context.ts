@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RelayConnection } from '../relay/rooms/relay-connection.js';
 
-/** What the upgrade request told about a connection. */
+/** Facts about a connection taken from its upgrade request. */
 export interface ConnectionContext {
   /** Client address, through trusted proxies (`TRUST_PROXY`). */
   clientAddress: string;

@@ -4,7 +4,7 @@ import { TokenBucket } from './token-bucket.js';
 /** Window over which rate-limited messages are counted toward a close, in ms. */
 export const RATE_LIMIT_WINDOW_MS = 10_000;
 
-/** What to do with one incoming message. */
+/** Decision on one incoming message. */
 export type MessageVerdict = 'accept' | 'rate-limited' | 'close';
 
 /**

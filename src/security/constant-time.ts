@@ -5,8 +5,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * their length: both are hashed to SHA-256 first, so `timingSafeEqual`
  * always compares 32 bytes.
  */
-export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
+export function secretsEqual(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }

@@ -16,8 +16,8 @@ const MINUTE_MS = 60_000;
  * `AUTH_MODE=jwt`, and the rooms a client address may create per minute.
  *
  * A token is checked at join time only. A member whose token expires later
- * stays in the room until it leaves or disconnects; any new join, a
- * reconnect included, needs a token that is valid then.
+ * stays in the room until it leaves or disconnects. Any new join, a
+ * reconnect included, needs a token that is valid at that moment.
  */
 @Injectable()
 export class JoinPolicy {

@@ -6,7 +6,7 @@ import { ErrorCode, ROLES, type Role } from '../protocol/index.js';
 import { RelayException } from '../relay/relay.exception.js';
 import { SECURITY_OPTIONS, type SecurityOptions } from './security-options.js';
 
-/** Longest join token accepted, in characters. */
+/** Maximum length of a join token, in characters. */
 export const MAX_JOIN_TOKEN_LENGTH = 4096;
 
 /** The claims of a verified join token that the relay uses. */
@@ -128,7 +128,7 @@ export class JoinTokenVerifier implements OnModuleInit {
       this.algorithms = ['ES256'];
     } else {
       throw new Error(
-        `AUTH_JWT_PUBLIC_KEY_FILE "${path}" holds a ${key.asymmetricKeyType ?? 'unknown'} key: use an RSA key (RS256) or an EC P-256 key (ES256)`,
+        `AUTH_JWT_PUBLIC_KEY_FILE "${path}" contains an unsupported ${key.asymmetricKeyType ?? 'unknown'} key: use an RSA key (RS256) or an EC P-256 key (ES256)`,
       );
     }
     this.key = key;

@@ -12,7 +12,9 @@ describe(nestsDeeperThan.name, () => {
   });
 
   it('measures 100000 levels without overflowing the stack', () => {
-    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
+    const deep = JSON.parse(
+      '['.repeat(100_000) + ']'.repeat(100_000),
+    ) as unknown;
     expect(nestsDeeperThan(deep, 16)).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-/** How `JOIN_ROOM` is authorized. */
+/** Authorization modes of `JOIN_ROOM`. */
 export const AUTH_MODES = ['none', 'jwt'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 

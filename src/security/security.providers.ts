@@ -37,7 +37,7 @@ export const SECURITY_PROVIDERS: Provider[] = [
   AdminGuard,
 ];
 
-/** What other modules may inject: the settings and the admin guard. */
+/** Providers other modules may inject: the settings and the admin guard. */
 export const SECURITY_EXPORTS = [SECURITY_OPTIONS, AdminGuard];
 
 export const SECURITY_CONTROLLERS: Type[] = [ResultController];

@@ -1,5 +1,5 @@
 /**
- * A token bucket: holds at most `capacity` tokens and refills at
+ * A token bucket: it contains at most `capacity` tokens and refills at
  * `ratePerSecond`. Each message takes one token. A rate of 0 never refills.
  */
 export class TokenBucket {

@@ -7,14 +7,14 @@ import type { ConnectionContext } from './connection-context.js';
 import { JoinTokenVerifier } from './join-token.verifier.js';
 import { SECURITY_OPTIONS, type SecurityOptions } from './security-options.js';
 
-/** An upgrade the gate turned away, with the HTTP status to answer. */
+/** An upgrade the gate rejected, with the HTTP status of the response. */
 export interface UpgradeRejection {
   ok: false;
   status: 401 | 403 | 429 | 503;
   reason: string;
 }
 
-/** An upgrade that holds a connection slot until `release` is called. */
+/** An accepted upgrade. It occupies a connection slot until `release` is called. */
 export interface UpgradeAdmission {
   ok: true;
   context: ConnectionContext;
@@ -41,7 +41,7 @@ export class UpgradeGate {
   }
 
   /**
-   * Admits an upgrade or tells why not. An admission takes a connection
+   * Admits an upgrade or returns why it is rejected. An admission takes a connection
    * slot, which the caller gives back with `release` when the socket closes.
    */
   async admit(
@@ -112,7 +112,7 @@ export class UpgradeGate {
   }
 }
 
-/** The join token of an upgrade: `Authorization: Bearer` first, then `?token=`. */
+/** Returns the join token of an upgrade: `Authorization: Bearer` first, then `?token=`. */
 function upgradeTokenOf(request: IncomingMessage): string | undefined {
   const fromHeader = bearerToken(request.headers.authorization);
   if (fromHeader !== undefined) {

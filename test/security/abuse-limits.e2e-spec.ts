@@ -37,7 +37,7 @@ function upgradeStatus(
   });
 }
 
-/** Retries an upgrade until it is accepted: the server frees a slot when it sees the old socket close. */
+/** Retries an upgrade until it is accepted, because the server frees a slot only once the old socket's close reaches it. */
 async function upgradeEventually(url: string): Promise<WebSocket> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const { status, socket } = await upgradeStatus(url);

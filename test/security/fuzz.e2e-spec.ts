@@ -74,7 +74,7 @@ describe('protocol fuzzing', () => {
       const before = JSON.stringify(await rooms.getRoom(FUZZ_ROOM));
 
       fuzzer.sendRaw(text);
-      // The server answers a connection's frames in order, so every reply
+      // The server handles a connection's frames in order, so every reply
       // to the fuzzed frame arrives before the error for this barrier.
       const barrierRoom = `barrier-${i}`;
       fuzzer.send('LEAVE_ROOM', { roomId: barrierRoom });

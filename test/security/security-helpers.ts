@@ -18,7 +18,7 @@ export interface JoinTokenOptions {
   audience?: string;
 }
 
-/** Signs a join token for a room and role, HS256 with `JWT_SECRET` unless told otherwise. */
+/** Signs a join token for a room and role: HS256 with `JWT_SECRET` unless the options give another key. */
 export function joinToken(
   claims: { roomId?: string; role?: string } & JWTPayload,
   options: JoinTokenOptions = {},

@@ -11,10 +11,7 @@ import {
   type ConnectionContext,
 } from '../../security/connection-context.js';
 import { ConnectionGuard } from '../../security/connection-guard.js';
-import {
-  MAX_FRAME_DEPTH,
-  nestsDeeperThan,
-} from '../../security/json-depth.js';
+import { MAX_FRAME_DEPTH, nestsDeeperThan } from '../../security/json-depth.js';
 import {
   SECURITY_OPTIONS,
   type SecurityOptions,
@@ -51,7 +48,7 @@ const SLOW_READER_CLOSE_GRACE_MS = 1_000;
 /**
  * `permessage-deflate` settings when `WS_PERMESSAGE_DEFLATE=true`. Without
  * context takeover each message gets a fresh zlib stream, so no compression
- * state outlives a message; small windows and `memLevel` keep each stream's
+ * state outlives a message. Small windows and `memLevel` keep each stream's
  * memory low, and `maxPayload` bounds the inflated size.
  */
 const BOUNDED_DEFLATE = {
@@ -350,13 +347,10 @@ export class RelayWsAdapter extends WsAdapter {
       `Connection ${id} closed: ${socket.bufferedAmount} bytes wait to be sent to it, above MAX_BUFFERED_BYTES (${this.security.maxBufferedBytes})`,
     );
     socket.close(CloseCode.TRY_AGAIN_LATER, 'send buffer full: read faster');
-    setTimeout(
-      () => socket.terminate(),
-      SLOW_READER_CLOSE_GRACE_MS,
-    ).unref();
+    setTimeout(() => socket.terminate(), SLOW_READER_CLOSE_GRACE_MS).unref();
   }
 
-  /** Answers a dropped message with `RATE_LIMITED`, logging only the first one of a 10 s window. */
+  /** Sends `RATE_LIMITED` for a dropped message, logging only the first one of a 10 s window. */
   private rejectRateLimited(socket: WebSocket, firstInWindow: boolean): void {
     const { rateLimitPerSecond, rateLimitBurst } = this.security;
     if (firstInWindow) {

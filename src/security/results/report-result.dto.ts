@@ -67,7 +67,7 @@ export class ReportResultDto {
   message?: string;
 }
 
-/** The fields of a result that are relayed, by event. */
+/** Returns the fields of a result that are relayed, which depend on its event. */
 export function relayedResultFields(
   dto: ReportResultDto,
 ): Record<string, unknown> {

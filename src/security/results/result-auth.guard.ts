@@ -57,8 +57,8 @@ export class ResultAuthGuard implements CanActivate {
     }
 
     const request = context.switchToHttp().getRequest<HttpRequest>();
-    const given = bearerToken(request.headers.authorization);
-    if (given === undefined || !secretsEqual(given, resultApiKey)) {
+    const presented = bearerToken(request.headers.authorization);
+    if (presented === undefined || !secretsEqual(presented, resultApiKey)) {
       return this.reject(
         request,
         'Authorization: Bearer <RESULT_API_KEY> is missing or wrong',

@@ -14,8 +14,8 @@ export interface ResultClaim {
 const MAX_REMEMBERED_CLAIMS = 10_000;
 
 /**
- * How results sent by devices are treated. With `REQUIRE_VERIFIED_RESULT`
- * a device's `PAYMENT_SUCCESS` is only a claim: it is relayed with
+ * Policy for results that devices send. With `REQUIRE_VERIFIED_RESULT` a
+ * device's `PAYMENT_SUCCESS` is only a claim. It is relayed with
  * `verified: false` and leaves the room's status alone. The latest claim of
  * each room is remembered so that a verified result contradicting it is
  * logged with both event ids.

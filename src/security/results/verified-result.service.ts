@@ -11,7 +11,7 @@ import {
   type ReportResultDto,
 } from './report-result.dto.js';
 
-/** What `POST /rooms/:roomId/result` returns. */
+/** Response body of `POST /rooms/:roomId/result`. */
 export interface ResultReceipt {
   roomId: string;
   event: string;
@@ -33,9 +33,9 @@ const VERIFIED_ID_PREFIX = 'verified:';
 
 /**
  * Records payment results that the payment backend reported server to
- * server. Such a result is relayed to every member with `verified: true`,
- * is accepted whatever the room's status except after a verified `PAID`, and
- * creates the room when no device joined it yet, so that a device joining
+ * server. Such a result is relayed to every member with `verified: true`.
+ * It is accepted whatever the room's status, except after a verified `PAID`.
+ * It creates the room when no device joined it yet, so that a device joining
  * later receives it in `missed`.
  */
 @Injectable()
