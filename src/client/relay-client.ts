@@ -568,7 +568,9 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
     socket.onopen = null;
     socket.onmessage = null;
     socket.onclose = null;
-    socket.onerror = null;
+    // Closing a socket that is still connecting makes `ws` emit an error,
+    // which would be uncaught without a handler.
+    socket.onerror = () => undefined;
   }
 
   private stop(error: Error, closeCode?: number): void {

@@ -43,6 +43,7 @@ describe('client library under load with cuts', () => {
 
   it('every creator ends with the whole ordered flow', async () => {
     const random = seededRandom(SEED);
+    let creatorRejoins = 0;
     const rooms = await Promise.all(
       Array.from({ length: ROOMS }, async (_, index) => {
         const roomId = `load-${index}`;
@@ -57,6 +58,11 @@ describe('client library under load with cuts', () => {
         clients.push(creator, payer);
         await Promise.all([creator.connect(), payer.connect()]);
         const creatorRoom = await creator.joinRoom(roomId, Role.CREATOR);
+        creatorRoom.on('joined', ({ rejoin }) => {
+          if (rejoin) {
+            creatorRejoins += 1;
+          }
+        });
         const payerRoom = await payer.joinRoom(roomId, Role.PAYER);
         return { creatorRoom, payerRoom, log: new EventLog(creatorRoom) };
       }),
@@ -103,7 +109,7 @@ describe('client library under load with cuts', () => {
     }
     expect(checked).toBe(ROOMS * FLOW.length);
     process.stdout.write(
-      `load: ${ROOMS} rooms, ${cutsDone} cuts across ${clients.length} connections, ${checked} events checked in order\n`,
+      `load: ${ROOMS} rooms, ${cutsDone} cuts across ${clients.length} connections, ${creatorRejoins} creator re-joins, ${checked} events checked in order\n`,
     );
   }, 30_000);
 });
