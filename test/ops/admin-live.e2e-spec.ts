@@ -140,6 +140,30 @@ describe('admin live stream', () => {
     expect(Array.isArray(body.rooms)).toBe(true);
   });
 
+  it('requires the admin token when one is set', async () => {
+    const token = 'admin-token-for-tests';
+    const guarded = await startTestServer({ ADMIN_TOKEN: token });
+    try {
+      const without = await fetch(`${guarded.httpUrl}/admin/snapshot`);
+      expect(without.status).toBe(401);
+      const wrong = await fetch(`${guarded.httpUrl}/admin/live`, {
+        headers: { Authorization: 'Bearer wrong-token-of-length' },
+      });
+      expect(wrong.status).toBe(401);
+      const allowed = await fetch(`${guarded.httpUrl}/admin/snapshot`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(allowed.status).toBe(200);
+      for (const path of ['/health/live', '/health/ready', '/metrics']) {
+        const open = await fetch(`${guarded.httpUrl}${path}`);
+        await open.arrayBuffer();
+        expect({ path, status: open.status }).toEqual({ path, status: 200 });
+      }
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('ends open streams at shutdown', async () => {
     const own = await startTestServer();
     const response = await fetch(`${own.httpUrl}/admin/live`);

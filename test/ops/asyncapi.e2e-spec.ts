@@ -45,7 +45,7 @@ function deref(schema: Schema): Schema {
   return typeof schema.$ref === 'string' ? deref(resolve(schema.$ref)) : schema;
 }
 
-/** Every `$ref` value in a node, at any depth. */
+/** Collects every `$ref` value in a node, at any depth. */
 function refsIn(node: unknown): string[] {
   if (Array.isArray(node)) {
     return node.flatMap(refsIn);
@@ -337,7 +337,7 @@ describe('AsyncAPI document', () => {
       for (const message of received) {
         client.send(message.name, { roomId: 'asyncapi-unjoined' });
       }
-      // The documented PING above answers first; this one marks the end.
+      // The documented PING above gets the first PONG; this one marks the end.
       client.send('PING');
       await client.next('PONG');
       await client.next('PONG');

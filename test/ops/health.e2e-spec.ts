@@ -11,7 +11,7 @@ async function status(url: string): Promise<number> {
   return response.status;
 }
 
-/** Polls `url` until it answers `expected`; fails after `POLL_LIMIT_MS`. */
+/** Polls `url` until it responds with `expected`, failing after `POLL_LIMIT_MS`. */
 async function waitForStatus(url: string, expected: number): Promise<void> {
   const deadline = Date.now() + POLL_LIMIT_MS;
   let last = 0;

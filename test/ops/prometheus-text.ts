@@ -16,7 +16,7 @@ const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
  * Parses the Prometheus text format (version 0.0.4) strictly: every line
  * must be a `# HELP`, a `# TYPE` with a known type, a sample or blank.
  * prom-client writes NaN as `Nan`, which Prometheus accepts.
- * @throws Error naming the first line that is none of these.
+ * @throws Error naming the first line of another kind.
  */
 export function parsePrometheusText(text: string): Sample[] {
   const samples: Sample[] = [];

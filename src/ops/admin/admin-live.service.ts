@@ -129,7 +129,7 @@ export class AdminLiveService implements OnModuleInit, OnModuleDestroy {
     return this.subscribers.size;
   }
 
-  /** A stream that starts with a snapshot and then pushes changes as they happen. */
+  /** Returns a stream that starts with a snapshot and then pushes changes as they happen. */
   stream(): Observable<AdminStreamEvent> {
     return new Observable<AdminStreamEvent>((subscriber) => {
       if (this.readiness.isShuttingDown) {

@@ -32,7 +32,7 @@ export class AdminController {
       .pipe(map((event) => ({ type: event.type, data: event.data })));
   }
 
-  /** The same snapshot the stream starts with, for scripts. */
+  /** Returns the snapshot the stream starts with, for scripts. */
   @Get('snapshot')
   async snapshot(): Promise<AdminStreamEvent['data']> {
     return (await this.liveStats.snapshot()).data;

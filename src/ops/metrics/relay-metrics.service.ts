@@ -67,14 +67,14 @@ export class RelayMetrics implements OnModuleInit, OnModuleDestroy {
 
   private readonly relayed = new Counter({
     name: 'relay_events_relayed_total',
-    help: 'Flow events accepted and relayed, by event name; duplicate="true" counts retries answered from the duplicate check',
+    help: 'Flow events accepted and relayed, by event name; duplicate="true" counts retries of an already accepted eventId',
     labelNames: ['event', 'duplicate'] as const,
     registers: [this.registry],
   });
 
   private readonly rejected = new Counter({
     name: 'relay_messages_rejected_total',
-    help: 'Messages answered with ERROR, by error code',
+    help: 'Messages rejected with ERROR, by error code',
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
