@@ -21,6 +21,11 @@ import {
 import { securitySettingProblems } from '../security/security-settings.js';
 import { DEFAULT_OPS_OPTIONS as OPS } from '../ops/ops-options.js';
 import { opsSettingProblems } from '../ops/ops-settings.js';
+import {
+  DEFAULT_ROOM_STORE_OPTIONS as STORE,
+  ROOM_STORE_KINDS,
+  type RoomStoreKind,
+} from '../relay/rooms/redis/store-options.js';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
@@ -99,6 +104,36 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(10)
   ROOM_SWEEP_INTERVAL_MS = RELAY.roomSweepIntervalMs;
+
+  @IsIn(ROOM_STORE_KINDS)
+  ROOM_STORE: RoomStoreKind = STORE.kind;
+
+  @Matches(/^rediss?:\/\/\S+$/, {
+    message: 'REDIS_URL must be a redis:// or rediss:// URL',
+  })
+  REDIS_URL = STORE.redisUrl;
+
+  @Matches(/^[^{}\s]{0,64}$/, {
+    message:
+      'REDIS_KEY_PREFIX must be at most 64 characters without braces or spaces',
+  })
+  REDIS_KEY_PREFIX = STORE.keyPrefix;
+
+  @IsInt()
+  @Min(100)
+  INSTANCE_HEARTBEAT_INTERVAL_MS = STORE.heartbeatIntervalMs;
+
+  @IsInt()
+  @Min(500)
+  INSTANCE_DEAD_AFTER_MS = STORE.instanceDeadAfterMs;
+
+  @IsInt()
+  @Min(100)
+  REDIS_COMMAND_TIMEOUT_MS = STORE.commandTimeoutMs;
+
+  @IsInt()
+  @Min(50)
+  REDIS_RECONNECT_MAX_DELAY_MS = STORE.reconnectMaxDelayMs;
 
   @IsInt()
   @Min(100)

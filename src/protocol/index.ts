@@ -80,6 +80,11 @@ export const ErrorCode = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   /** The connection sent messages faster than its rate limit allows. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /**
+   * The shared room store (Redis) is unreachable. Nothing was changed: send
+   * the same message again, with the same `eventId`, once it answers.
+   */
+  UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

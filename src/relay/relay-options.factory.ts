@@ -19,5 +19,15 @@ export function relayOptionsFromEnvironment(
     roomSweepIntervalMs: env.ROOM_SWEEP_INTERVAL_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     security: securityOptionsFromEnvironment(env),
+    store: {
+      kind: env.ROOM_STORE,
+      redisUrl: env.REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      instanceId: env.INSTANCE_ID,
+      heartbeatIntervalMs: env.INSTANCE_HEARTBEAT_INTERVAL_MS,
+      instanceDeadAfterMs: env.INSTANCE_DEAD_AFTER_MS,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      reconnectMaxDelayMs: env.REDIS_RECONNECT_MAX_DELAY_MS,
+    },
   };
 }

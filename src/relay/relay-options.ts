@@ -2,6 +2,10 @@ import {
   DEFAULT_SECURITY_OPTIONS,
   type SecurityOptions,
 } from '../security/security-options.js';
+import {
+  DEFAULT_ROOM_STORE_OPTIONS,
+  type RoomStoreOptions,
+} from './rooms/redis/store-options.js';
 
 /** Settings of the relay module. Every field has a default in `DEFAULT_RELAY_OPTIONS`. */
 export interface RelayOptions {
@@ -29,6 +33,8 @@ export interface RelayOptions {
   shutdownTimeoutMs: number;
   /** Join tokens, verified results, admin access and abuse limits. */
   security: SecurityOptions;
+  /** Where rooms live: this process's memory or a Redis shared by instances. */
+  store: RoomStoreOptions;
 }
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
@@ -44,6 +50,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   roomSweepIntervalMs: 1_000,
   shutdownTimeoutMs: 10_000,
   security: DEFAULT_SECURITY_OPTIONS,
+  store: DEFAULT_ROOM_STORE_OPTIONS,
 };
 
 /** Injection token of the resolved `RelayOptions`. */

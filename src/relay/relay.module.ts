@@ -5,6 +5,8 @@ import {
   type ModuleMetadata,
   type Provider,
 } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   SECURITY_CONTROLLERS,
   SECURITY_EXPORTS,
@@ -18,6 +20,7 @@ import { PaymentGateway } from './gateway/payment.gateway.js';
 import { RelayExceptionFilter } from './gateway/relay-exception.filter.js';
 import { RelayEvents } from './relay-events.js';
 import { MemoryRoomStore } from './rooms/memory-room-store.js';
+import { RedisRoomStore } from './rooms/redis/redis-room-store.js';
 import { RoomStore } from './rooms/room-store.js';
 import { RoomsService } from './rooms/rooms.service.js';
 import {
@@ -40,14 +43,20 @@ export interface RelayModuleAsyncOptions extends Pick<
 const roomStoreProvider: Provider = {
   provide: RoomStore,
   inject: [RELAY_OPTIONS],
-  useFactory: (options: RelayOptions) =>
-    new MemoryRoomStore({
+  useFactory: (options: RelayOptions) => {
+    const limits = {
       maxCreators: options.roomMaxCreators,
       historyLimit: options.roomHistoryLimit,
       maxEvents: options.roomMaxEvents,
       idleTtlMs: options.roomIdleTtlMs,
       maxAgeMs: options.roomMaxAgeMs,
-    }),
+    };
+    const instanceId =
+      options.store.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
+    return options.store.kind === 'redis'
+      ? new RedisRoomStore(limits, options.store, instanceId)
+      : new MemoryRoomStore(limits, instanceId);
+  },
 };
 
 const RELAY_PROVIDERS: Provider[] = [

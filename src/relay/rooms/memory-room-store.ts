@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   Role,
@@ -9,11 +10,13 @@ import {
   RoomStore,
   type AppendCommand,
   type AppendOutcome,
+  type ClusterStats,
   type Delivery,
   type DeliveryHandler,
   type JoinCommand,
   type JoinOutcome,
   type LeaveOutcome,
+  type LocalStats,
   type MemberRecord,
   type ReceiptOutcome,
   type RoomLimits,
@@ -54,9 +57,30 @@ export class MemoryRoomStore extends RoomStore {
   /** Insertion order is creation order, which `listRooms` relies on. */
   private readonly rooms = new Map<string, MemoryRoom>();
   private deliver: DeliveryHandler = () => undefined;
+  private localStats: () => LocalStats = () => ({ clients: 0, rooms: 0 });
 
-  constructor(private readonly limits: RoomLimits) {
+  constructor(
+    private readonly limits: RoomLimits,
+    readonly instanceId: string = randomUUID(),
+  ) {
     super();
+  }
+
+  setLocalStats(source: () => LocalStats): void {
+    this.localStats = source;
+  }
+
+  /** One instance: the cluster is this process. */
+  clusterStats(): Promise<ClusterStats> {
+    return Promise.resolve({
+      instances: 1,
+      rooms: this.rooms.size,
+      clients: this.localStats().clients,
+    });
+  }
+
+  isAvailable(): boolean {
+    return true;
   }
 
   onDelivery(handler: DeliveryHandler): void {

@@ -149,11 +149,27 @@ export interface RoomLimits {
 
 export type DeliveryHandler = (delivery: Delivery) => void;
 
+/** This instance's own numbers, which it reports to the others. */
+export interface LocalStats {
+  /** Open WebSocket connections. */
+  clients: number;
+  /** Rooms with at least one member connected to this instance. */
+  rooms: number;
+}
+
+/** Totals over every live instance that shares the store. */
+export interface ClusterStats {
+  instances: number;
+  rooms: number;
+  clients: number;
+}
+
 /**
  * Shared room state: membership, flow status, `seq`, history and accepted
  * event ids. Every method is one atomic step, so that a store shared by
  * several server instances never hands out the same `seq` twice or accepts
- * two conflicting results. Implementations: `MemoryRoomStore` (default).
+ * two conflicting results. Implementations: `MemoryRoomStore` (default)
+ * and `RedisRoomStore`.
  */
 export abstract class RoomStore {
   /** Adds a member, creating the room on its first join. */
@@ -203,4 +219,19 @@ export abstract class RoomStore {
    * members) and removes rooms empty for longer than the idle TTL.
    */
   abstract sweep(now: number): Promise<SweepOutcome>;
+
+  /** Name of this instance among those sharing the store. */
+  abstract readonly instanceId: string;
+
+  /** Sets the function that returns this instance's own numbers. */
+  abstract setLocalStats(source: () => LocalStats): void;
+
+  /** Returns totals over every live instance. */
+  abstract clusterStats(): Promise<ClusterStats>;
+
+  /**
+   * Tells whether the store can take requests now. While it is `false`,
+   * `join` and `append` reject with `UNAVAILABLE`; readiness checks read it.
+   */
+  abstract isAvailable(): boolean;
 }

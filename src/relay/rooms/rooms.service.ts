@@ -39,8 +39,14 @@ import {
 const ALL_MEMBERS = '*';
 
 export interface RoomsPage {
+  /** Rooms on every instance that shares the store. */
   totalRooms: number;
+  /** Connections on every instance that shares the store. */
   totalClients: number;
+  /** Live instances that share the store, this one included. */
+  instances: number;
+  /** This instance's own numbers. */
+  instance: { instanceId: string; rooms: number; clients: number };
   rooms: RoomSummary[];
 }
 
@@ -67,6 +73,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     @Optional() private readonly resultClaims?: ResultClaims,
   ) {
     this.store.onDelivery((delivery) => this.deliverLocally(delivery));
+    this.store.setLocalStats(() => ({
+      clients: this.connections.size,
+      rooms: this.localMembers.size,
+    }));
   }
 
   onModuleInit(): void {
@@ -152,6 +162,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     if (replaced && replaced.connectionId !== connection.id) {
       this.logger.log(
         `Client ${clientId} took over its membership in room ${roomId} from connection ${replaced.connectionId}`,
+        { roomId, clientId, connectionId: connection.id },
       );
       await this.store.publish({
         roomId,
@@ -169,6 +180,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     this.events.emit('joined', { roomId, role, created: outcome.created });
     this.logger.log(
       `Connection ${connection.id} joined room ${roomId} as ${role} ${clientId}${outcome.created ? ' (room created)' : ''}`,
+      { roomId, clientId, connectionId: connection.id, role },
     );
     return roomJoinedFrame(
       {
@@ -246,10 +258,12 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     });
     this.logger.debug(
       `Room ${roomId}: ${event} ${eventId} from ${clientId} is seq ${outcome.seq}${outcome.duplicate ? ' (duplicate)' : ''}`,
+      { roomId, clientId, event, eventId },
     );
     if (!outcome.duplicate && isResult) {
       this.logger.log(
         `Room ${roomId}: payment flow finished with ${event} (unverified, from ${clientId}; status ${outcome.status})`,
+        { roomId, clientId, event },
       );
     }
     return ackFrame({
@@ -288,6 +302,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     const payer = room?.members.find((member) => member.role === Role.PAYER);
     this.logger.debug(
       `Room ${roomId}: creator ${outcome.member.clientId} confirmed seq ${outcome.receivedSeq}`,
+      { roomId, clientId: outcome.member.clientId },
     );
     if (!payer) {
       return;
@@ -309,9 +324,16 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   async listRooms(offset: number, limit: number): Promise<RoomsPage> {
     const page = await this.store.listRooms(offset, limit);
+    const cluster = await this.store.clusterStats();
     return {
       totalRooms: page.total,
-      totalClients: this.connections.size,
+      totalClients: cluster.clients,
+      instances: cluster.instances,
+      instance: {
+        instanceId: this.store.instanceId,
+        rooms: this.localMembers.size,
+        clients: this.connections.size,
+      },
       rooms: page.rooms,
     };
   }
@@ -320,7 +342,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   async sweep(now: number): Promise<void> {
     const { closed, removed } = await this.store.sweep(now);
     for (const { roomId, reason } of closed) {
-      this.logger.log(`Room ${roomId} closed: ${reason}`);
+      this.logger.log(`Room ${roomId} closed: ${reason}`, { roomId });
       this.events.emit('roomClosed', { roomId, reason });
       await this.store.publish({
         roomId,
@@ -329,7 +351,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       });
     }
     for (const roomId of removed) {
-      this.logger.log(`Room ${roomId} removed after being idle`);
+      this.logger.log(`Room ${roomId} removed after being idle`, { roomId });
       this.events.emit('roomRemoved', { roomId });
     }
   }
@@ -348,6 +370,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     this.events.emit('left', { roomId, role });
     this.logger.log(
       `Connection ${connection.id} left room ${roomId} (${role} ${clientId}); ${outcome.remaining} member(s) remain`,
+      { roomId, clientId, connectionId: connection.id, role },
     );
     await this.store.publish({
       roomId,

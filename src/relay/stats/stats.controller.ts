@@ -20,8 +20,14 @@ export interface RoomStatsEntry {
 }
 
 export interface StatsResponse {
+  /** Rooms on every instance that shares the room store. */
   totalRooms: number;
+  /** Connections on every instance that shares the room store. */
   totalClients: number;
+  /** Live instances that share the room store, this one included. */
+  instances: number;
+  /** The answering instance's own numbers: rooms where it holds a member, its connections. */
+  instance: { instanceId: string; rooms: number; clients: number };
   limit: number;
   offset: number;
   rooms: RoomStatsEntry[];
@@ -57,6 +63,8 @@ export class StatsController {
     return {
       totalRooms: page.totalRooms,
       totalClients: page.totalClients,
+      instances: page.instances,
+      instance: page.instance,
       limit: query.limit,
       offset: query.offset,
       rooms: page.rooms.map((room) => ({

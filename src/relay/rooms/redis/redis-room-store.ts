@@ -1,0 +1,1245 @@
+import {
+  Logger,
+  ServiceUnavailableException,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Redis } from 'ioredis';
+import {
+  ErrorCode,
+  type RoomCloseReason,
+  type RoomStatus,
+} from '../../../protocol/index.js';
+import { applyFlowEffect } from '../../flow/flow-effect.js';
+import { peerLeftFrame } from '../../frames.js';
+import { RelayException } from '../../relay.exception.js';
+import {
+  RoomStore,
+  type AppendCommand,
+  type AppendOutcome,
+  type ClusterStats,
+  type Delivery,
+  type DeliveryHandler,
+  type JoinCommand,
+  type JoinOutcome,
+  type LeaveOutcome,
+  type LocalStats,
+  type MemberRecord,
+  type ReceiptOutcome,
+  type RoomLimits,
+  type RoomRecord,
+  type RoomSummary,
+  type SweepOutcome,
+} from '../room-store.js';
+import { RedisKeys } from './redis-keys.js';
+import {
+  APPEND_SCRIPT,
+  CONFIRM_RECEIVED_SCRIPT,
+  HEARTBEAT_SCRIPT,
+  JOIN_SCRIPT,
+  LEAVE_SCRIPT,
+  SWEEP_SCRIPT,
+  type LuaScript,
+} from './redis-scripts.js';
+import type { RoomStoreOptions } from './store-options.js';
+
+/**
+ * Added to every room key's TTL, in ms, so that the sweep removes an idle
+ * room (and reports it) before Redis drops its keys on its own.
+ */
+export const KEY_TTL_GRACE_MS = 60_000;
+
+/** Rooms the sweep looks at per pass, at most. */
+const SWEEP_BATCH = 200;
+
+/** A member as Redis stores it: the record plus the instance that holds its connection. */
+interface StoredMember extends MemberRecord {
+  instanceId: string;
+}
+
+/** A message on a room's channel. Short keys keep the messages small. */
+interface ChannelMessage {
+  /** Room id. */
+  r: string;
+  /** `seq` of a relayed event; absent on other frames. */
+  s?: number;
+  /** The serialized frame. */
+  f: string;
+  /** Connection that must not get it (the sender); '' or absent for none. */
+  x?: string;
+  /** The only connection that gets it. */
+  t?: string;
+  /** `Delivery.detach`. */
+  d?: string;
+}
+
+/** A relayed event seen on a room's channel while a join was waiting for Redis. */
+interface SeenEvent {
+  seq: number;
+  frame: string;
+}
+
+/**
+ * Room state in Redis, shared by every instance that uses the same Redis
+ * and key prefix. Each mutating method is one Lua script over the room's
+ * keys, which Redis runs atomically. Frames reach the instances through the
+ * room's channel (sharded pub/sub on Redis 7 and later); each instance
+ * subscribes to the rooms where it holds members, and hands the frames to
+ * its connections in `seq` order.
+ *
+ * While Redis is unreachable, `join` and `append` reject with `UNAVAILABLE`
+ * and nothing changes; ioredis reconnects with back-off and the store
+ * resumes, re-sending local members any event they missed meanwhile.
+ */
+export class RedisRoomStore
+  extends RoomStore
+  implements OnModuleInit, OnApplicationShutdown
+{
+  private readonly logger = new Logger(RedisRoomStore.name);
+  private readonly keys: RedisKeys;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private deliver: DeliveryHandler = () => undefined;
+  private localStats: () => LocalStats = () => ({ clients: 0, rooms: 0 });
+  private publishCommand: 'SPUBLISH' | 'PUBLISH' = 'PUBLISH';
+  private heartbeatTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private resuming?: Promise<void>;
+  /** True once a heartbeat reached Redis: from then on, the others can reap this instance's members. */
+  private registered = false;
+
+  /** Connections of this instance that are members, by room. */
+  private readonly localMembers = new Map<string, Set<string>>();
+  /** Room channels this instance subscribed to, or is subscribing to. */
+  private readonly subscriptions = new Map<string, Promise<void>>();
+  /** Joins waiting for Redis, by room: they collect the events published meanwhile. */
+  private readonly pendingJoins = new Map<string, Set<SeenEvent[]>>();
+  /** Highest `seq` handed to this instance's connections, by room. */
+  private readonly deliveredSeq = new Map<string, number>();
+  /** Rooms whose missed events are being read again after a reconnect; their live messages wait here. */
+  private readonly catchingUp = new Map<string, ChannelMessage[]>();
+  /** Leaves that failed while Redis was unreachable, as `roomId\nconnectionId`. */
+  private readonly pendingLeaves = new Set<string>();
+
+  constructor(
+    private readonly limits: RoomLimits,
+    private readonly options: RoomStoreOptions,
+    readonly instanceId: string,
+  ) {
+    super();
+    this.keys = new RedisKeys(options.keyPrefix);
+    this.redis = new Redis(options.redisUrl, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: options.commandTimeoutMs,
+      retryStrategy: (attempt) => this.reconnectDelay(attempt),
+      connectionName: `relay-${instanceId}`,
+    });
+    this.subscriber = this.redis.duplicate({
+      connectionName: `relay-${instanceId}-subscriber`,
+    });
+    this.watchConnection(this.redis, 'commands');
+    this.watchConnection(this.subscriber, 'subscriber');
+    this.subscriber.on('smessage', (_channel: string, message: string) =>
+      this.receive(message),
+    );
+    this.subscriber.on('message', (_channel: string, message: string) =>
+      this.receive(message),
+    );
+  }
+
+  /**
+   * Connects to Redis. A Redis that is down at start does not stop the
+   * server: it starts unavailable and connects when Redis answers.
+   */
+  async onModuleInit(): Promise<void> {
+    try {
+      await Promise.all([this.redis.connect(), this.subscriber.connect()]);
+      await this.onCommandsReady();
+      if (this.options.instanceId !== undefined) {
+        // A fixed id may belong to a previous run of this instance, whose
+        // connections are gone.
+        await this.removeMembersOf(this.instanceId);
+      }
+      await this.heartbeat();
+    } catch (error) {
+      this.logger.warn(
+        `Redis at ${this.redactedUrl()} is unreachable at start (${describe(error)}); retrying in the background`,
+      );
+    }
+
+    this.heartbeatTimer = setInterval(() => {
+      this.heartbeat().catch((error: unknown) =>
+        this.logger.warn(`Heartbeat failed: ${describe(error)}`),
+      );
+    }, this.options.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /**
+   * Removes this instance's members, so that the others see `PEER_LEFT`
+   * now and not after `INSTANCE_DEAD_AFTER_MS`, then disconnects.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    if (this.isAvailable()) {
+      try {
+        await this.removeMembersOf(this.instanceId);
+        await this.redis
+          .multi()
+          .zrem(this.keys.instances, this.instanceId)
+          .del(this.keys.instance(this.instanceId))
+          .exec();
+      } catch (error) {
+        this.logger.warn(
+          `Failed to remove this instance's members on shutdown: ${describe(error)}`,
+        );
+      }
+    }
+    this.redis.disconnect();
+    this.subscriber.disconnect();
+  }
+
+  isAvailable(): boolean {
+    return this.redis.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  onDelivery(handler: DeliveryHandler): void {
+    this.deliver = handler;
+  }
+
+  setLocalStats(source: () => LocalStats): void {
+    this.localStats = source;
+  }
+
+  /**
+   * Sends the frame to the room's channel without waiting for Redis, like
+   * the memory store, so that no channel message reaches a joining
+   * connection before its `ROOM_JOINED`. Commands on one connection keep
+   * their order, so the frame still follows what this instance published
+   * before. A failure is logged: presence frames are not retried.
+   */
+  publish(delivery: Delivery): Promise<void> {
+    const message: ChannelMessage = {
+      r: delivery.roomId,
+      f: delivery.frame,
+      ...(delivery.exceptConnectionId && { x: delivery.exceptConnectionId }),
+      ...(delivery.toConnectionId && { t: delivery.toConnectionId }),
+      ...(delivery.detach && { d: delivery.detach }),
+    };
+    this.redis
+      .call(
+        this.publishCommand,
+        this.keys.roomChannel(delivery.roomId),
+        JSON.stringify(message),
+      )
+      .catch((error: unknown) =>
+        this.logger.warn(
+          `Failed to publish a frame to room ${delivery.roomId}: ${describe(error)}`,
+        ),
+      );
+    return Promise.resolve();
+  }
+
+  async join(command: JoinCommand): Promise<JoinOutcome> {
+    const { roomId, member } = command;
+    if (!this.isAvailable()) {
+      return unavailable();
+    }
+
+    const joiningLocally = !this.localMembers
+      .get(roomId)
+      ?.has(member.connectionId);
+    const seen: SeenEvent[] = [];
+    let watches = this.pendingJoins.get(roomId);
+    if (!watches) {
+      watches = new Set();
+      this.pendingJoins.set(roomId, watches);
+    }
+    if (joiningLocally) {
+      watches.add(seen);
+    }
+
+    let reply: unknown[];
+    try {
+      if (!this.registered) {
+        await this.heartbeat();
+      }
+      await this.subscribe(roomId);
+      await this.redis.sadd(
+        this.keys.instanceMembers(this.instanceId),
+        memberEntry(roomId, member.connectionId),
+      );
+      reply = (await this.runRoomScript(
+        JOIN_SCRIPT,
+        roomId,
+        [
+          member.clientId,
+          member.role,
+          member.connectionId,
+          JSON.stringify({ ...member, instanceId: this.instanceId }),
+          command.lastSeq ?? 0,
+          command.expiresAt ?? '',
+          this.limits.maxCreators,
+        ],
+        command.now,
+      )) as unknown[];
+    } catch (error) {
+      return this.rejectionFor(error);
+    } finally {
+      watches.delete(seen);
+      if (watches.size === 0) {
+        this.pendingJoins.delete(roomId);
+      }
+    }
+
+    if (reply[0] !== 'OK') {
+      this.forgetInstanceMember(roomId, member.connectionId);
+    }
+    return this.joinOutcome(command, reply, seen);
+  }
+
+  private joinOutcome(
+    command: JoinCommand,
+    reply: unknown[],
+    seen: SeenEvent[],
+  ): JoinOutcome {
+    const { roomId, member } = command;
+    const [result] = reply as [string];
+    if (result === 'ROOM_CLOSED') {
+      return {
+        ok: false,
+        code: ErrorCode.ROOM_CLOSED,
+        message: `Room "${roomId}" is closed (${String(reply[1])})`,
+      };
+    }
+    if (result === 'ROOM_FULL') {
+      const taken = Number(reply[1]);
+      return {
+        ok: false,
+        code: ErrorCode.ROOM_FULL,
+        message: `Room is full: it already holds ${taken} ${member.role} connection${taken === 1 ? '' : 's'}, the maximum`,
+      };
+    }
+
+    const [, created, status, seqText, createdAt, expiresAt, replacedJson] =
+      reply as string[];
+    const members = (reply[7] as string[]).map(parseMember);
+    const history = (reply[8] as string[]).map(historyFrame);
+    const seq = Number(seqText);
+    this.trackRoomDeadline(roomId, Number(reply[10]), Number(createdAt));
+    this.addLocalMember(roomId, member.connectionId);
+    if (!this.deliveredSeq.has(roomId)) {
+      this.deliveredSeq.set(roomId, seq);
+    }
+
+    // Events accepted after the join script ran, whose frames arrived
+    // before its reply: the local connection was not attached yet, so they
+    // travel in `missed`. Later frames reach it through the channel.
+    const late = seen
+      .filter((event) => event.seq > seq)
+      .sort((a, b) => a.seq - b.seq)
+      .map((event) => event.frame);
+
+    return {
+      ok: true,
+      room: {
+        roomId,
+        status: status as RoomStatus,
+        seq,
+        createdAt: Number(createdAt),
+        expiresAt: expiresAt === '' ? undefined : Number(expiresAt),
+        members: members.map(toMemberRecord),
+      },
+      created: Number(created) === 1,
+      replaced:
+        replacedJson === ''
+          ? undefined
+          : toMemberRecord(parseMember(replacedJson)),
+      missed: [...history, ...late],
+      truncated: Number(reply[9]) === 1,
+    };
+  }
+
+  async leave(
+    roomId: string,
+    connectionId: string,
+    now: number,
+  ): Promise<LeaveOutcome | undefined> {
+    this.removeLocalMember(roomId, connectionId);
+    try {
+      return await this.leaveNow(roomId, connectionId, now, '');
+    } catch (error) {
+      if (!isConnectionError(error)) {
+        throw error;
+      }
+      this.pendingLeaves.add(memberEntry(roomId, connectionId));
+      this.logger.warn(
+        `Redis unavailable: connection ${connectionId} leaves room ${roomId} once it answers`,
+      );
+      return undefined;
+    }
+  }
+
+  private async leaveNow(
+    roomId: string,
+    connectionId: string,
+    now: number,
+    instanceId: string,
+  ): Promise<LeaveOutcome | undefined> {
+    const reply = (await this.runRoomScript(
+      LEAVE_SCRIPT,
+      roomId,
+      [connectionId, instanceId],
+      now,
+    )) as [string, number, number] | null;
+    await this.redis.srem(
+      this.keys.instanceMembers(instanceId || this.instanceId),
+      memberEntry(roomId, connectionId),
+    );
+    if (!reply) {
+      return undefined;
+    }
+
+    const [memberJson, remaining, due] = reply;
+    this.trackRoomDeadline(roomId, Number(due));
+    return {
+      member: toMemberRecord(parseMember(memberJson)),
+      remaining: Number(remaining),
+    };
+  }
+
+  async append(command: AppendCommand): Promise<AppendOutcome> {
+    if (!this.isAvailable()) {
+      return unavailable();
+    }
+
+    const { effect } = command;
+    let reply: unknown[];
+    try {
+      reply = (await this.runRoomScript(
+        APPEND_SCRIPT,
+        command.roomId,
+        [
+          command.connectionId ?? '',
+          command.eventId,
+          effect.status ?? '',
+          effect.requiresPendingPayment ? '1' : '0',
+          effect.pendingPayment === undefined
+            ? ''
+            : effect.pendingPayment
+              ? '1'
+              : '0',
+          effect.verified ? '1' : '0',
+          command.frame.head,
+          command.frame.tail,
+          this.limits.historyLimit,
+          this.limits.maxEvents,
+          this.keys.roomChannel(command.roomId),
+          this.publishCommand,
+          command.roomId,
+        ],
+        command.now,
+      )) as unknown[];
+    } catch (error) {
+      return this.rejectionFor(error);
+    }
+
+    return this.appendOutcome(command, reply);
+  }
+
+  private appendOutcome(
+    command: AppendCommand,
+    reply: unknown[],
+  ): AppendOutcome {
+    const { roomId } = command;
+    switch (reply[0]) {
+      case 'NOT_IN_ROOM':
+        return {
+          ok: false,
+          code: ErrorCode.NOT_IN_ROOM,
+          message: `This connection is not a member of room "${roomId}": send JOIN_ROOM first`,
+        };
+      case 'EVENT_LIMIT':
+        return {
+          ok: false,
+          code: ErrorCode.ROOM_FULL,
+          message: `Room "${roomId}" reached its maximum of ${this.limits.maxEvents} events`,
+        };
+      case 'REJECTED':
+        return this.transitionRejection(command, reply as string[]);
+      case 'DUPLICATE':
+        return {
+          ok: true,
+          seq: Number(reply[1]),
+          duplicate: true,
+          recipients: Number(reply[2]),
+          status: reply[3] as RoomStatus,
+        };
+    }
+
+    this.trackRoomDeadline(roomId, Number(reply[4]));
+    return {
+      ok: true,
+      seq: Number(reply[1]),
+      duplicate: false,
+      recipients: Number(reply[2]),
+      status: reply[3] as RoomStatus,
+    };
+  }
+
+  /** Words the rejection with `applyFlowEffect`, on the state the script read. */
+  private transitionRejection(
+    command: AppendCommand,
+    reply: string[],
+  ): AppendOutcome {
+    const [, status, pendingPayment, paidVerified] = reply;
+    const transition = applyFlowEffect(
+      {
+        status: status as RoomStatus,
+        pendingPayment: pendingPayment === '1',
+        paidVerified: paidVerified === '1',
+      },
+      command.event,
+      command.effect,
+    );
+    if (transition.ok) {
+      throw new Error(
+        `Room ${command.roomId}: the append script rejected ${command.event}, which applyFlowEffect accepts`,
+      );
+    }
+    return {
+      ok: false,
+      code: ErrorCode.INVALID_TRANSITION,
+      message: transition.reason,
+    };
+  }
+
+  async confirmReceived(
+    roomId: string,
+    connectionId: string,
+    seq: number,
+  ): Promise<ReceiptOutcome | undefined> {
+    const reply = (await this.call(() =>
+      this.runRoomScript(CONFIRM_RECEIVED_SCRIPT, roomId, [connectionId, seq]),
+    )) as [string, number] | null;
+    if (!reply) {
+      return undefined;
+    }
+
+    const member = toMemberRecord(parseMember(reply[0]));
+    return {
+      receivedSeq: member.receivedSeq,
+      advanced: Number(reply[1]) === 1,
+      member,
+    };
+  }
+
+  async getRoom(roomId: string): Promise<RoomRecord | undefined> {
+    const [stateKey, membersKey] = this.keys.room(roomId);
+    const results = await this.read(() =>
+      this.redis.multi().hgetall(stateKey).hvals(membersKey).exec(),
+    );
+    const state = results?.[0]?.[1] as Record<string, string> | undefined;
+    const members = (results?.[1]?.[1] as string[] | undefined) ?? [];
+    if (!state || state.createdAt === undefined) {
+      return undefined;
+    }
+
+    return {
+      roomId,
+      status: state.status as RoomStatus,
+      seq: Number(state.seq),
+      createdAt: Number(state.createdAt),
+      expiresAt:
+        state.expiresAt === undefined ? undefined : Number(state.expiresAt),
+      closedReason: state.closedReason as RoomCloseReason | undefined,
+      members: members
+        .map(parseMember)
+        .map(toMemberRecord)
+        .sort((a, b) => a.joinedAt - b.joinedAt),
+    };
+  }
+
+  /**
+   * Lists rooms by creation time. The index may name a room whose keys
+   * Redis has just dropped by TTL; such rooms are left out of the page and
+   * out of the index.
+   */
+  async listRooms(
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; rooms: RoomSummary[] }> {
+    if (limit <= 0) {
+      const count = await this.read(() =>
+        this.redis.zcard(this.keys.roomIndex),
+      );
+      return { total: count, rooms: [] };
+    }
+    const [total, roomIds] = await this.read(async () => {
+      const counted = await this.redis
+        .multi()
+        .zcard(this.keys.roomIndex)
+        .zrange(this.keys.roomIndex, offset, offset + limit - 1)
+        .exec();
+      return [counted?.[0]?.[1] as number, counted?.[1]?.[1] as string[]];
+    });
+
+    const pipeline = this.redis.pipeline();
+    for (const roomId of roomIds) {
+      const [stateKey, membersKey] = this.keys.room(roomId);
+      pipeline.hmget(stateKey, 'status', 'createdAt').hlen(membersKey);
+    }
+    const results = (await this.read(() => pipeline.exec())) ?? [];
+
+    const rooms: RoomSummary[] = [];
+    const gone: string[] = [];
+    roomIds.forEach((roomId, index) => {
+      const [status, createdAt] = results[index * 2]?.[1] as (string | null)[];
+      if (createdAt === null) {
+        gone.push(roomId);
+        return;
+      }
+      rooms.push({
+        roomId,
+        status: status as RoomStatus,
+        clients: results[index * 2 + 1]?.[1] as number,
+        createdAt: Number(createdAt),
+      });
+    });
+    if (gone.length > 0) {
+      await this.forgetRooms(gone);
+    }
+    return { total: total - gone.length, rooms };
+  }
+
+  /**
+   * Looks at the rooms whose deadline passed. Every instance sweeps; the
+   * script is atomic, so one room is closed or removed by one of them only.
+   * While Redis is unreachable the sweep does nothing.
+   */
+  async sweep(now: number): Promise<SweepOutcome> {
+    const outcome: SweepOutcome = { closed: [], removed: [] };
+    if (!this.isAvailable()) {
+      return outcome;
+    }
+
+    const due = await this.redis.zrangebyscore(
+      this.keys.roomDeadlines,
+      '-inf',
+      now,
+      'LIMIT',
+      0,
+      SWEEP_BATCH,
+    );
+    for (const roomId of due) {
+      const reply = (await this.runRoomScript(
+        SWEEP_SCRIPT,
+        roomId,
+        [],
+        now,
+      )) as unknown[];
+      switch (reply[0]) {
+        case 'GONE':
+          await this.forgetRooms([roomId]);
+          break;
+        case 'REMOVED':
+          await this.forgetRooms([roomId]);
+          outcome.removed.push(roomId);
+          break;
+        case 'WAIT':
+          this.trackRoomDeadline(roomId, Number(reply[1]));
+          break;
+        case 'CLOSED':
+          this.trackRoomDeadline(roomId, Number(reply[2]));
+          await this.forgetMembers(roomId, reply[3] as string[]);
+          outcome.closed.push({
+            roomId,
+            reason: reply[1] as RoomCloseReason,
+          });
+          break;
+      }
+    }
+    return outcome;
+  }
+
+  async clusterStats(): Promise<ClusterStats> {
+    const [rooms, instanceIds] = await this.read(async () => {
+      const results = await this.redis
+        .multi()
+        .zcard(this.keys.roomIndex)
+        .zrange(this.keys.instances, 0, -1)
+        .exec();
+      return [results?.[0]?.[1] as number, results?.[1]?.[1] as string[]];
+    });
+    const reports =
+      instanceIds.length === 0
+        ? []
+        : await this.read(() =>
+            this.redis.mget(instanceIds.map((id) => this.keys.instance(id))),
+          );
+
+    // This instance counts with its live numbers, the others with their
+    // last heartbeat's.
+    let instances = 1;
+    let clients = this.localStats().clients;
+    reports.forEach((report, index) => {
+      if (report === null || instanceIds[index] === this.instanceId) {
+        return;
+      }
+      instances += 1;
+      clients += (JSON.parse(report) as LocalStats).clients;
+    });
+    return { instances, rooms, clients };
+  }
+
+  /* ---- Instance heartbeat and failure handling ---- */
+
+  /**
+   * Refreshes this instance's heartbeat and numbers, removes the members of
+   * instances whose heartbeat stopped, and drops channel subscriptions of
+   * rooms without local members.
+   */
+  private async heartbeat(): Promise<void> {
+    if (!this.isAvailable() || this.stopped) {
+      return;
+    }
+
+    const dead = (await this.runScript(
+      HEARTBEAT_SCRIPT,
+      [this.keys.instances, this.keys.instance(this.instanceId)],
+      [
+        this.instanceId,
+        JSON.stringify(this.localStats()),
+        this.options.instanceDeadAfterMs,
+      ],
+    )) as string[];
+    this.registered = true;
+    for (const instanceId of dead) {
+      if (instanceId !== this.instanceId) {
+        await this.reap(instanceId);
+      }
+    }
+    await this.unsubscribeIdleRooms();
+  }
+
+  /**
+   * Removes the members of an instance that stopped sending heartbeats. A
+   * lock lets one instance do it; if that one dies too, the lock expires
+   * and another finishes the work.
+   */
+  private async reap(instanceId: string): Promise<void> {
+    const locked = await this.redis.set(
+      this.keys.reaperLock(instanceId),
+      this.instanceId,
+      'PX',
+      this.options.instanceDeadAfterMs,
+      'NX',
+    );
+    if (locked !== 'OK') {
+      return;
+    }
+
+    const removed = await this.removeMembersOf(instanceId);
+    await this.redis
+      .multi()
+      .zrem(this.keys.instances, instanceId)
+      .del(
+        this.keys.instanceMembers(instanceId),
+        this.keys.reaperLock(instanceId),
+      )
+      .exec();
+    this.logger.warn(
+      `Instance ${instanceId} stopped sending heartbeats: removed its ${removed} member(s)`,
+    );
+  }
+
+  /** Removes every member an instance holds and tells their rooms; returns how many. */
+  private async removeMembersOf(instanceId: string): Promise<number> {
+    const entries = await this.redis.smembers(
+      this.keys.instanceMembers(instanceId),
+    );
+    let removed = 0;
+    for (const entry of entries) {
+      const [roomId, connectionId] = splitMemberEntry(entry);
+      if (instanceId === this.instanceId) {
+        this.removeLocalMember(roomId, connectionId);
+      }
+      const outcome = await this.leaveNow(
+        roomId,
+        connectionId,
+        Date.now(),
+        instanceId,
+      );
+      if (outcome) {
+        removed += 1;
+        await this.announceLeft(roomId, connectionId, outcome.member);
+      }
+    }
+    return removed;
+  }
+
+  private async announceLeft(
+    roomId: string,
+    connectionId: string,
+    member: MemberRecord,
+  ): Promise<void> {
+    const { clientId, role } = member;
+    this.logger.log(
+      `Removed ${role} ${clientId} (connection ${connectionId}) from room ${roomId}`,
+    );
+    await this.publish({
+      roomId,
+      frame: peerLeftFrame({ roomId, clientId, role }),
+      exceptConnectionId: connectionId,
+    });
+  }
+
+  /** Retries the leaves that failed while Redis was unreachable. */
+  private async finishPendingLeaves(): Promise<void> {
+    for (const entry of [...this.pendingLeaves]) {
+      const [roomId, connectionId] = splitMemberEntry(entry);
+      const outcome = await this.leaveNow(roomId, connectionId, Date.now(), '');
+      this.pendingLeaves.delete(entry);
+      if (outcome) {
+        await this.announceLeft(roomId, connectionId, outcome.member);
+      }
+    }
+  }
+
+  /* ---- Delivery through the room channels ---- */
+
+  /** Subscribes to a room's channel once; the join waits for it so no frame is missed. */
+  private subscribe(roomId: string): Promise<void> {
+    let subscribed = this.subscriptions.get(roomId);
+    if (!subscribed) {
+      const channel = this.keys.roomChannel(roomId);
+      subscribed = (
+        this.publishCommand === 'SPUBLISH'
+          ? this.subscriber.ssubscribe(channel)
+          : this.subscriber.subscribe(channel)
+      ).then(() => undefined);
+      subscribed.catch(() => this.subscriptions.delete(roomId));
+      this.subscriptions.set(roomId, subscribed);
+    }
+    return subscribed;
+  }
+
+  private async unsubscribeIdleRooms(): Promise<void> {
+    for (const roomId of [...this.subscriptions.keys()]) {
+      if (this.localMembers.has(roomId) || this.pendingJoins.has(roomId)) {
+        continue;
+      }
+      this.subscriptions.delete(roomId);
+      this.deliveredSeq.delete(roomId);
+      const channel = this.keys.roomChannel(roomId);
+      await (this.publishCommand === 'SPUBLISH'
+        ? this.subscriber.sunsubscribe(channel)
+        : this.subscriber.unsubscribe(channel));
+    }
+  }
+
+  private receive(raw: string): void {
+    let message: ChannelMessage;
+    try {
+      message = JSON.parse(raw) as ChannelMessage;
+    } catch {
+      this.logger.error(`Ignored a malformed message on a room channel`);
+      return;
+    }
+
+    const waiting = this.catchingUp.get(message.r);
+    if (waiting) {
+      waiting.push(message);
+      return;
+    }
+    this.handOver(message);
+  }
+
+  /** Hands a channel message to the local connections, skipping events they already got. */
+  private handOver(message: ChannelMessage): void {
+    const roomId = message.r;
+    if (message.s !== undefined) {
+      for (const seen of this.pendingJoins.get(roomId) ?? []) {
+        seen.push({ seq: message.s, frame: message.f });
+      }
+      const delivered = this.deliveredSeq.get(roomId);
+      if (delivered !== undefined && message.s <= delivered) {
+        return;
+      }
+      this.deliveredSeq.set(roomId, message.s);
+    }
+
+    if (message.d !== undefined) {
+      this.forgetDetached(roomId, message);
+    }
+    this.deliver({
+      roomId,
+      frame: message.f,
+      exceptConnectionId: message.x || undefined,
+      toConnectionId: message.t,
+      detach: message.d,
+    });
+  }
+
+  /** Mirrors a `detach` in this store's own index of local members. */
+  private forgetDetached(roomId: string, message: ChannelMessage): void {
+    const members = this.localMembers.get(roomId);
+    if (!members) {
+      return;
+    }
+    const detached =
+      message.d === '*'
+        ? [...members].filter((id) => id !== message.x)
+        : [message.d as string].filter(
+            (id) => members.has(id) && (!message.t || message.t === id),
+          );
+    for (const connectionId of detached) {
+      this.removeLocalMember(roomId, connectionId);
+      this.forgetInstanceMember(roomId, connectionId);
+    }
+  }
+
+  /** Drops a connection that is no longer a member from this instance's set. */
+  private forgetInstanceMember(roomId: string, connectionId: string): void {
+    this.redis
+      .srem(
+        this.keys.instanceMembers(this.instanceId),
+        memberEntry(roomId, connectionId),
+      )
+      .catch((error: unknown) =>
+        this.logger.warn(
+          `Failed to drop connection ${connectionId} of room ${roomId} from this instance's members: ${describe(error)}`,
+        ),
+      );
+  }
+
+  /**
+   * After the subscriber reconnects, re-sends from the history the events
+   * published while it was away, in `seq` order, before any live frame.
+   */
+  private async catchUp(): Promise<void> {
+    // The subscriber answers in order, so this reply means that its
+    // re-subscriptions are active: nothing published from now on is missed.
+    await this.subscriber.ping();
+    for (const [roomId, delivered] of [...this.deliveredSeq]) {
+      if (!this.localMembers.has(roomId)) {
+        continue;
+      }
+      this.catchingUp.set(roomId, []);
+      try {
+        const [, , historyKey] = this.keys.room(roomId);
+        const [stateKey] = this.keys.room(roomId);
+        const results = await this.redis
+          .multi()
+          .hget(stateKey, 'seq')
+          .lrange(historyKey, 0, -1)
+          .exec();
+        const seq = Number(results?.[0]?.[1] ?? 0);
+        const entries = (results?.[1]?.[1] as string[] | undefined) ?? [];
+        const oldest = seq - entries.length + 1;
+        entries.forEach((entry, index) => {
+          const [sender, frame] = splitHistoryEntry(entry);
+          this.handOver({ r: roomId, s: oldest + index, f: frame, x: sender });
+        });
+        if (oldest > delivered + 1) {
+          this.logger.warn(
+            `Room ${roomId}: events ${delivered + 1} to ${oldest - 1} left the history during the Redis outage; members resume them with lastSeq`,
+          );
+        }
+      } catch (error) {
+        this.logger.warn(
+          `Failed to re-send missed events of room ${roomId}: ${describe(error)}`,
+        );
+      } finally {
+        const waiting = this.catchingUp.get(roomId) ?? [];
+        this.catchingUp.delete(roomId);
+        waiting.forEach((message) => this.handOver(message));
+      }
+    }
+  }
+
+  /* ---- Helpers ---- */
+
+  private addLocalMember(roomId: string, connectionId: string): void {
+    let members = this.localMembers.get(roomId);
+    if (!members) {
+      members = new Set();
+      this.localMembers.set(roomId, members);
+    }
+    members.add(connectionId);
+  }
+
+  private removeLocalMember(roomId: string, connectionId: string): void {
+    const members = this.localMembers.get(roomId);
+    members?.delete(connectionId);
+    if (members?.size === 0) {
+      this.localMembers.delete(roomId);
+    }
+  }
+
+  /**
+   * Records when the sweep must look at a room next, and its creation time
+   * for listing. Both indexes live outside the room's slot, so they are
+   * updated after the room script; a stale entry only makes the sweep look
+   * at the room early, and the key TTLs bound a room the index missed.
+   */
+  private trackRoomDeadline(
+    roomId: string,
+    due: number,
+    createdAt?: number,
+  ): void {
+    const multi = this.redis.multi().zadd(this.keys.roomDeadlines, due, roomId);
+    if (createdAt !== undefined) {
+      multi.zadd(this.keys.roomIndex, 'NX', createdAt, roomId);
+    }
+    multi
+      .exec()
+      .catch((error: unknown) =>
+        this.logger.warn(
+          `Failed to index room ${roomId}: ${describe(error)}; its key TTL still bounds it`,
+        ),
+      );
+  }
+
+  private async forgetRooms(roomIds: string[]): Promise<void> {
+    await this.redis
+      .multi()
+      .zrem(this.keys.roomIndex, ...roomIds)
+      .zrem(this.keys.roomDeadlines, ...roomIds)
+      .exec();
+  }
+
+  /** Drops the members a closed room lost from their instances' sets. */
+  private async forgetMembers(
+    roomId: string,
+    members: string[],
+  ): Promise<void> {
+    const multi = this.redis.multi();
+    for (const member of members.map(parseMember)) {
+      multi.srem(
+        this.keys.instanceMembers(member.instanceId),
+        memberEntry(roomId, member.connectionId),
+      );
+    }
+    await multi.exec();
+  }
+
+  private runRoomScript(
+    script: LuaScript,
+    roomId: string,
+    args: (string | number)[],
+    now = Date.now(),
+  ): Promise<unknown> {
+    return this.runScript(script, this.keys.room(roomId), [
+      now,
+      this.limits.idleTtlMs,
+      this.limits.maxAgeMs,
+      KEY_TTL_GRACE_MS,
+      ...args,
+    ]);
+  }
+
+  /** Runs a script by its SHA1, loading it first when Redis does not have it (after a restart). */
+  private async runScript(
+    script: LuaScript,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(
+        script.sha,
+        keys.length,
+        ...keys,
+        ...args,
+      );
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
+        throw error;
+      }
+      return this.redis.eval(script.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  /** Runs a request for a connection; a Redis outage becomes `UNAVAILABLE`. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (isConnectionError(error)) {
+        throw new RelayException(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE);
+      }
+      throw error;
+    }
+  }
+
+  /** Runs a read for the HTTP endpoints; a Redis outage becomes 503. */
+  private async read<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (isConnectionError(error)) {
+        throw new ServiceUnavailableException(UNAVAILABLE_MESSAGE);
+      }
+      throw error;
+    }
+  }
+
+  private rejectionFor(error: unknown): JoinOutcome & AppendOutcome {
+    if (isConnectionError(error)) {
+      return unavailable();
+    }
+    throw error;
+  }
+
+  private reconnectDelay(attempt: number): number {
+    return Math.min(
+      50 * 2 ** Math.min(attempt - 1, 16),
+      this.options.reconnectMaxDelayMs,
+    );
+  }
+
+  private watchConnection(connection: Redis, role: string): void {
+    let lost = false;
+    connection.on('error', (error: Error) => {
+      if (!lost) {
+        this.logger.error(
+          `Redis ${role} connection to ${this.redactedUrl()} failed: ${error.message}`,
+        );
+      }
+    });
+    connection.on('close', () => {
+      if (!lost && !this.stopped) {
+        lost = true;
+        this.logger.warn(
+          `Redis ${role} connection lost; joins and events get UNAVAILABLE until it is back`,
+        );
+      }
+    });
+    connection.on('ready', () => {
+      if (!lost) {
+        return;
+      }
+      lost = false;
+      this.logger.log(`Redis ${role} connection is back`);
+      this.resuming ??= this.resume()
+        .catch((error: unknown) =>
+          this.logger.warn(
+            `Failed to resume after reconnecting: ${describe(error)}`,
+          ),
+        )
+        .finally(() => (this.resuming = undefined));
+    });
+  }
+
+  /**
+   * Runs once both connections are back: finishes the leaves that failed
+   * and re-sends local members the events published while they were away.
+   */
+  private async resume(): Promise<void> {
+    if (!this.isAvailable()) {
+      return;
+    }
+    await this.onCommandsReady();
+    await this.heartbeat();
+    await this.finishPendingLeaves();
+    await this.catchUp();
+  }
+
+  /** Picks sharded pub/sub when the server has it (Redis 7.0 and later). */
+  private async onCommandsReady(): Promise<void> {
+    const info = await this.redis.info('server');
+    const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+    const publishCommand = major >= 7 ? 'SPUBLISH' : 'PUBLISH';
+    if (publishCommand !== this.publishCommand && this.subscriptions.size > 0) {
+      this.logger.warn(
+        `Redis version changed to ${major} while rooms were subscribed; keeping ${this.publishCommand}`,
+      );
+      return;
+    }
+    this.publishCommand = publishCommand;
+    this.logger.log(
+      `Connected to Redis ${major} at ${this.redactedUrl()} as instance ${this.instanceId} (${publishCommand})`,
+    );
+  }
+
+  /** The Redis URL without its password, for logs. */
+  private redactedUrl(): string {
+    try {
+      const url = new URL(this.options.redisUrl);
+      if (url.password) {
+        url.password = '***';
+      }
+      return url.toString();
+    } catch {
+      return 'an invalid URL';
+    }
+  }
+}
+
+const UNAVAILABLE_MESSAGE =
+  'The room store is unreachable; nothing was changed. Send the same message again, with the same eventId, in a moment';
+
+function unavailable(): { ok: false; code: ErrorCode; message: string } {
+  return {
+    ok: false,
+    code: ErrorCode.UNAVAILABLE,
+    message: UNAVAILABLE_MESSAGE,
+  };
+}
+
+/**
+ * Tells a failure to reach Redis (closed, timed out, not yet connected, or
+ * a server that is loading or not a primary) from an error in a request.
+ */
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) {
+    return false;
+  }
+  if (error.name === 'ReplyError') {
+    return /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/.test(
+      error.message,
+    );
+  }
+  return true;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function memberEntry(roomId: string, connectionId: string): string {
+  return `${roomId}\n${connectionId}`;
+}
+
+function splitMemberEntry(entry: string): [string, string] {
+  const cut = entry.indexOf('\n');
+  return [entry.slice(0, cut), entry.slice(cut + 1)];
+}
+
+/** Splits a history entry into its sender connection ('' for the server) and frame. */
+function splitHistoryEntry(entry: string): [string, string] {
+  const cut = entry.indexOf('\n');
+  return [entry.slice(0, cut), entry.slice(cut + 1)];
+}
+
+function historyFrame(entry: string): string {
+  return splitHistoryEntry(entry)[1];
+}
+
+function parseMember(json: string): StoredMember {
+  return JSON.parse(json) as StoredMember;
+}
+
+function toMemberRecord(member: StoredMember): MemberRecord {
+  return {
+    clientId: member.clientId,
+    role: member.role,
+    connectionId: member.connectionId,
+    joinedAt: Number(member.joinedAt),
+    receivedSeq: Number(member.receivedSeq),
+  };
+}
