@@ -1,3 +1,9 @@
+import {
+  redisUnavailableReason,
+  TEST_REDIS_URL,
+  uniqueKeyPrefix,
+} from './redis-server.js';
+
 /**
  * The room stores the conformance suite runs against. Each entry gives the
  * settings that select the store; `environment` is called once per test
@@ -16,7 +22,21 @@ export const memoryStore: StoreUnderTest = {
   unavailableReason: () => Promise.resolve(undefined),
 };
 
-export const STORES: StoreUnderTest[] = [memoryStore];
+/**
+ * Redis at `REDIS_URL` (default redis://127.0.0.1:6379). Each test server
+ * gets a key prefix of its own, so runs and servers never share rooms.
+ */
+export const redisStore: StoreUnderTest = {
+  name: 'redis',
+  environment: () => ({
+    ROOM_STORE: 'redis',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: uniqueKeyPrefix('conformance'),
+  }),
+  unavailableReason: () => redisUnavailableReason(TEST_REDIS_URL),
+};
+
+export const STORES: StoreUnderTest[] = [memoryStore, redisStore];
 
 /**
  * Declares one `describe` block per store; test files `await` it at the top
