@@ -85,6 +85,16 @@ describe('verified payment results', () => {
     expect(badRoom.status).toBe(400);
   });
 
+  it('rejects a body above 16 KiB with 413', async () => {
+    const reply = await postResult(server.httpUrl, 'big-body', {
+      event: 'PAYMENT_ERROR',
+      eventId: 'big',
+      code: 'X',
+      message: 'x'.repeat(20 * 1024),
+    });
+    expect(reply.status).toBe(413);
+  });
+
   it('relays a verified success to every member', async () => {
     const { creator, payer } = await pair('verified-ok');
     const reply = await postResult(server.httpUrl, 'verified-ok', {
