@@ -4,7 +4,7 @@ import { TestClient } from '../support/test-client.js';
 import { startTestServer } from '../support/test-server.js';
 
 describe('production log lines', () => {
-  it('carry the correlation id of the connection', async () => {
+  it('carry ids and the correlation id', async () => {
     const server = await startTestServer();
     server.app.useLogger(
       new RelayConsoleLogger({
@@ -44,5 +44,16 @@ describe('production log lines', () => {
     );
     expect(rejected).toHaveProperty('time');
     expect(rejected).toHaveProperty('context');
+
+    const joined = records.find((record) =>
+      String(record.message).includes('joined room log-room'),
+    );
+    expect(joined).toMatchObject({
+      context: 'RoomsService',
+      roomId: 'log-room',
+      role: 'CREATOR',
+      connectionId: rejected?.correlationId,
+    });
+    expect(joined?.clientId).toEqual(expect.any(String));
   });
 });

@@ -50,6 +50,7 @@ export class PaymentGateway
       this.events.emit('connectionOpened', { connectionId: connection.id });
       this.logger.log(
         `Connection ${connection.id} opened from ${connection.remoteAddress}`,
+        { connectionId: connection.id },
       );
     } catch (error) {
       this.logger.error('Failed to register a connection', error);
@@ -63,7 +64,9 @@ export class PaymentGateway
     if (!connection) {
       return;
     }
-    this.logger.log(`Connection ${connection.id} closed`);
+    this.logger.log(`Connection ${connection.id} closed`, {
+      connectionId: connection.id,
+    });
     this.events.emit('connectionClosed', { connectionId: connection.id });
     this.rooms.disconnect(connection).catch((error: unknown) => {
       this.logger.error(
