@@ -39,11 +39,11 @@ interface ParsedFrame {
 const alive = new WeakSet<WebSocket>();
 
 /**
- * Time a slow reader gets to take its 1013 close frame before the socket is
- * destroyed, in ms. Its send buffer is already full, so the frame may never
- * get through.
+ * Time a slow reader or a flooding client gets to complete the closing
+ * handshake before its socket is destroyed, in ms. A slow reader's send
+ * buffer is already full, so its close frame may never get through.
  */
-const SLOW_READER_CLOSE_GRACE_MS = 1_000;
+const ABUSER_CLOSE_GRACE_MS = 1_000;
 
 /**
  * `permessage-deflate` settings when `WS_PERMESSAGE_DEFLATE=true`. Without
@@ -347,7 +347,7 @@ export class RelayWsAdapter extends WsAdapter {
       `Connection ${id} closed: ${socket.bufferedAmount} bytes wait to be sent to it, above MAX_BUFFERED_BYTES (${this.security.maxBufferedBytes})`,
     );
     socket.close(CloseCode.TRY_AGAIN_LATER, 'send buffer full: read faster');
-    setTimeout(() => socket.terminate(), SLOW_READER_CLOSE_GRACE_MS).unref();
+    setTimeout(() => socket.terminate(), ABUSER_CLOSE_GRACE_MS).unref();
   }
 
   /** Sends `RATE_LIMITED` for a dropped message, logging only the first one of a 10 s window. */
@@ -380,6 +380,7 @@ export class RelayWsAdapter extends WsAdapter {
       `Connection ${id} closed: more than RATE_LIMIT_CLOSE_AFTER (${this.security.rateLimitCloseAfter}) rate-limited messages`,
     );
     socket.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
+    setTimeout(() => socket.terminate(), ABUSER_CLOSE_GRACE_MS).unref();
   }
 
   private startHeartbeat(server: WebSocketServer): void {
