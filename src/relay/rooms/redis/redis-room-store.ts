@@ -710,11 +710,16 @@ export class RedisRoomStore
 
     const dead = (await this.runScript(
       HEARTBEAT_SCRIPT,
-      [this.keys.instances, this.keys.instance(this.instanceId)],
+      [
+        this.keys.instances,
+        this.keys.instance(this.instanceId),
+        this.keys.instanceMembers(this.instanceId),
+      ],
       [
         this.instanceId,
         JSON.stringify(this.localStats()),
         this.options.instanceDeadAfterMs,
+        this.longestRoomLifeMs(),
       ],
     )) as string[];
     this.registered = true;
@@ -992,9 +997,15 @@ export class RedisRoomStore
     due: number,
     createdAt?: number,
   ): void {
-    const multi = this.redis.multi().zadd(this.keys.roomDeadlines, due, roomId);
+    const keep = this.longestRoomLifeMs();
+    const multi = this.redis
+      .multi()
+      .zadd(this.keys.roomDeadlines, due, roomId)
+      .pexpire(this.keys.roomDeadlines, keep);
     if (createdAt !== undefined) {
-      multi.zadd(this.keys.roomIndex, 'NX', createdAt, roomId);
+      multi
+        .zadd(this.keys.roomIndex, 'NX', createdAt, roomId)
+        .pexpire(this.keys.roomIndex, keep);
     }
     multi
       .exec()
@@ -1003,6 +1014,15 @@ export class RedisRoomStore
           `Failed to index room ${roomId}: ${describe(error)}; its key TTL still bounds it`,
         ),
       );
+  }
+
+  /**
+   * Returns how long a room's keys can live at most, in ms. Keys that span
+   * rooms get this TTL on each write, so a prefix nobody uses any more
+   * leaves nothing behind.
+   */
+  private longestRoomLifeMs(): number {
+    return this.limits.maxAgeMs + this.limits.idleTtlMs + KEY_TTL_GRACE_MS;
   }
 
   private async forgetRooms(roomIds: string[]): Promise<void> {

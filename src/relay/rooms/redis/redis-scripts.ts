@@ -312,9 +312,11 @@ return {'CLOSED', reason, finish(), members}
 
 /**
  * Records a heartbeat in Redis server time, so instance clocks need not
- * agree. KEYS[1] instance index, KEYS[2] the instance's stats key.
- * ARGV[1] instance id, [2] stats JSON, [3] time after which an instance
- * without a heartbeat is dead (ms). Returns the ids of dead instances.
+ * agree. KEYS[1] instance index, KEYS[2] the instance's stats key, KEYS[3]
+ * the instance's member set. ARGV[1] instance id, [2] stats JSON, [3] time
+ * after which an instance without a heartbeat is dead (ms), [4] how long
+ * the index and the member set outlive the last heartbeat (ms), the
+ * longest a room can live. Returns the ids of dead instances.
  */
 export const HEARTBEAT_SCRIPT: LuaScript = (() => {
   const source = `
@@ -322,6 +324,8 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
 `;
   return {
