@@ -160,6 +160,9 @@ describeBrowser('demo pages in Chromium', () => {
     });
     await waitForStatus(creator, 'PAID');
     await waitForStep(creator, 'PAYMENT_SUCCESS');
+    await payer.waitForSelector('#delivered:not([hidden])', {
+      timeout: STEP_TIMEOUT_MS,
+    });
 
     expect(await timelineEvents(creator)).toEqual(EXPECTED_TIMELINE);
     await expect(creator.textContent('#status')).resolves.toBe('Pago');

@@ -17,6 +17,8 @@ const cents = /^\d{1,9}$/.test(query.get('amount') ?? '')
   ? Number(query.get('amount'))
   : 0;
 let result: 'PAID' | 'FAILED' | undefined;
+/** `seq` of the latest result event, which `DELIVERED` confirms. */
+let resultSeq = Infinity;
 
 const { language } = setUpLanguage(() => renderTexts());
 renderTexts();
@@ -42,6 +44,13 @@ async function run(): Promise<void> {
 }
 
 function wire(room: RelayRoom): void {
+  // A creator's RECEIVED reaches the payer as DELIVERED with its highest seq.
+  room.on('delivered', (delivered) => {
+    if (delivered.seq >= resultSeq) {
+      byId('delivered').hidden = false;
+    }
+  });
+
   byId('proceed').addEventListener('click', () =>
     act(async () => {
       await room.clickedProceed();
@@ -69,18 +78,21 @@ function wire(room: RelayRoom): void {
       );
       await room.dataFilled(filled);
       await room.clickedPay();
+      byId('delivered').hidden = true;
       if (byId<HTMLInputElement>('fail-switch').checked) {
-        await room.paymentFailed(
+        const ack = await room.paymentFailed(
           'CARD_DECLINED',
           'Declined by the demo switch',
         );
+        resultSeq = ack.seq;
         result = 'FAILED';
       } else {
-        await room.paymentSucceeded({
+        const ack = await room.paymentSucceeded({
           transactionId: `demo-${crypto.randomUUID().slice(0, 8)}`,
           amount: cents,
           currency: 'BRL',
         });
+        resultSeq = ack.seq;
         result = 'PAID';
       }
       renderTexts();

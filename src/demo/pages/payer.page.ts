@@ -38,6 +38,7 @@ ${methods}
 </section>
 <section id="step-result" class="card step" hidden>
 <h2 id="result" data-result=""></h2>
+<p id="delivered" class="hint" hidden ${t('payer.delivered')}</p>
 <button type="button" id="retry" hidden ${t('payer.retry')}</button>
 </section>
 <p id="error" class="error" hidden></p>`,
