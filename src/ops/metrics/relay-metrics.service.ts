@@ -95,13 +95,13 @@ export class RelayMetrics implements OnModuleInit, OnModuleDestroy {
 
   private readonly paymentsCompleted = new Counter({
     name: 'relay_payments_completed_total',
-    help: 'Payment attempts that ended in PAID (first acceptance of a result event only)',
+    help: 'Result events accepted that left the room PAID; a device result and its verified confirmation by the payment backend count once each',
     registers: [this.registry],
   });
 
   private readonly paymentsFailed = new Counter({
     name: 'relay_payments_failed_total',
-    help: 'Payment attempts that ended in FAILED (first acceptance of a result event only)',
+    help: 'Result events accepted that left the room FAILED; retries of an eventId do not count',
     registers: [this.registry],
   });
 
