@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IsString, Length, Matches } from 'class-validator';
-import { Role, RoomStatus } from '../src/protocol/index.js';
-import { FlowEventDto } from '../src/relay/dto/flow-events.dto.js';
-import { RelayModule } from '../src/relay/relay.module.js';
+// In an application of your own, import these from 'payment-relay'.
+import { FlowEventDto, RelayModule, Role, RoomStatus } from '../src/index.js';
 
 /** Data of `COUPON_APPLIED`: the coupon code the payer entered. */
 export class CouponAppliedDto extends FlowEventDto {
