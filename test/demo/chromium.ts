@@ -56,6 +56,10 @@ export async function launchChromium(): Promise<LaunchedChromium> {
     return {
       browser,
       close: async () => {
+        // Browser.close lets Chromium end its helper processes itself, while
+        // closing Playwright's connection alone would leave it running.
+        const session = await browser.newBrowserCDPSession();
+        await session.send('Browser.close').catch(() => undefined);
         await browser.close().catch(() => undefined);
         await stopProcess(child);
         await rm(profile, { recursive: true, force: true });
@@ -103,19 +107,32 @@ function devToolsEndpoint(child: ChildProcess): Promise<string> {
   });
 }
 
+const EXIT_TIMEOUT_MS = 5_000;
+
+/**
+ * Waits for Chromium to exit, ending it by pid when it does not: SIGTERM
+ * after `EXIT_TIMEOUT_MS`, SIGKILL after twice that.
+ */
 async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  if (!running() || child.pid === undefined) {
     return;
   }
+  const pid = child.pid;
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => resolve()),
   );
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      process.kill(child.pid, 'SIGKILL');
+  const terminate = setTimeout(() => {
+    if (running()) {
+      process.kill(pid, 'SIGTERM');
     }
-  }, 5_000);
+  }, EXIT_TIMEOUT_MS);
+  const kill = setTimeout(() => {
+    if (running()) {
+      process.kill(pid, 'SIGKILL');
+    }
+  }, 2 * EXIT_TIMEOUT_MS);
   await exited;
-  clearTimeout(timer);
+  clearTimeout(terminate);
+  clearTimeout(kill);
 }
