@@ -1,7 +1,9 @@
 import {
+  Logger,
   Module,
   type DynamicModule,
   type ModuleMetadata,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import {
@@ -27,7 +29,13 @@ export const ENVIRONMENT = 'environment';
  * @param imports further modules, such as ones that register flow events.
  */
 @Module({})
-export class AppModule {
+export class AppModule implements OnApplicationShutdown {
+  private readonly logger = new Logger(AppModule.name);
+
+  onApplicationShutdown(signal?: string): void {
+    this.logger.log(`Payment relay stopped${signal ? ` (${signal})` : ''}`);
+  }
+
   static forRoot(
     environment?: Record<string, string | undefined>,
     imports: NonNullable<ModuleMetadata['imports']> = [],

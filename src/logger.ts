@@ -19,7 +19,7 @@ export function createLogger(
   return new RelayConsoleLogger({
     json: production,
     flattenParams: true,
-    colors: !production && process.stdout.isTTY,
+    colors: !production && Boolean(process.stdout.isTTY),
     logLevels,
   });
 }

@@ -25,6 +25,7 @@ describe('server process signals', () => {
       const exit = await server.exited;
       expect(exit.code === 0 || exit.signal === signal).toBe(true);
       expect(server.output()).toContain(`${signal} received`);
+      expect(server.output()).toContain(`Payment relay stopped (${signal})`);
     },
   );
 
