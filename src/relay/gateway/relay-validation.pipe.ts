@@ -6,6 +6,7 @@ import {
 import type { ValidationError } from 'class-validator';
 import { ErrorCode, type ErrorFieldDetail } from '../../protocol/index.js';
 import { RelayException } from '../relay.exception.js';
+import { DtoFastPath } from './dto-fast-path.js';
 
 /** Longest rendering of a rejected value inside an error message. */
 const MAX_SHOWN_VALUE_LENGTH = 64;
@@ -17,6 +18,8 @@ const MAX_SHOWN_VALUE_LENGTH = 64;
  */
 @Injectable()
 export class RelayValidationPipe extends ValidationPipe {
+  private readonly fastPath = new DtoFastPath();
+
   constructor() {
     super({
       whitelist: true,
@@ -58,7 +61,12 @@ export class RelayValidationPipe extends ValidationPipe {
         ],
       );
     }
-    return super.transform(value, metadata);
+    // Valid flat data is accepted with the DTO's rules applied directly;
+    // everything else, every invalid value included, takes the full pipe.
+    return (
+      this.fastPath.transform(metadata.metatype, value) ??
+      (await super.transform(value, metadata))
+    );
   }
 }
 
