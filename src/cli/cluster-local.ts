@@ -85,7 +85,7 @@ function parseRequest(argv: string[]): ClusterRequest {
   };
 }
 
-/** @throws Error naming the URL when Redis does not answer `PING`. */
+/** @throws Error naming the URL when Redis does not reply to `PING`. */
 async function checkRedis(url: string): Promise<void> {
   const client = new Redis(url, {
     lazyConnect: true,

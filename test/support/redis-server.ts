@@ -1,21 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './server-process.js';
 import { waitFor } from './wait-for.js';
 
 /** Redis the tests share; `.ci/run` starts one there. */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A key prefix no other test run uses, so runs can share one Redis. */
+/** Returns a key prefix no other test run uses, so runs can share one Redis. */
 export function uniqueKeyPrefix(label = 'test'): string {
   return `relay-${label}-${process.pid}-${randomUUID().slice(0, 8)}:`;
 }
 
-/** Returns why Redis at `url` cannot be used, or `undefined` when it answers `PING`. */
+/** Returns why Redis at `url` cannot be used, or `undefined` when it replies to `PING`. */
 export async function redisUnavailableReason(
   url = TEST_REDIS_URL,
 ): Promise<string | undefined> {
@@ -35,6 +35,16 @@ export async function redisUnavailableReason(
   } finally {
     client.disconnect();
   }
+}
+
+/** Returns why this machine cannot start a `redis-server`, or `undefined` when it can. */
+export function redisServerUnavailableReason(): Promise<string | undefined> {
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return Promise.resolve(
+    probe.status === 0
+      ? undefined
+      : 'redis-server is not installed (apt-get install redis-server)',
+  );
 }
 
 /** Deletes every key under a prefix; tests call it when they finish. */
@@ -73,15 +83,17 @@ export class OwnRedisServer {
   private constructor(
     readonly port: number,
     private readonly directory: string,
+    private readonly appendOnly: boolean,
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<OwnRedisServer> {
+  /** @param appendOnly false for a server whose data may go with it, which writes faster. */
+  static async start(appendOnly = true): Promise<OwnRedisServer> {
     const directory = await mkdtemp(join(tmpdir(), 'relay-redis-'));
-    const server = new OwnRedisServer(await freePort(), directory);
+    const server = new OwnRedisServer(await freePort(), directory, appendOnly);
     await server.restart();
     return server;
   }
@@ -98,7 +110,7 @@ export class OwnRedisServer {
         '--dir',
         this.directory,
         '--appendonly',
-        'yes',
+        this.appendOnly ? 'yes' : 'no',
         '--appendfsync',
         'always',
         '--save',
@@ -138,29 +150,19 @@ export class OwnRedisServer {
   }
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * Declares a `describe` block that needs the shared Redis at `REDIS_URL`.
- * Test files `await` it at the top level. Without Redis the block fails
- * under CI (`CI` set) and is skipped with one visible line elsewhere.
+ * Declares a `describe` block that needs Redis: by default the shared one
+ * at `REDIS_URL`, or what `unavailableReason` checks. Test files `await` it
+ * at the top level. Without Redis the block fails under CI (`CI` set) and
+ * is skipped with one visible line elsewhere.
  */
 export async function describeWithRedis(
   title: string,
   body: () => void,
+  unavailableReason: () => Promise<string | undefined> = () =>
+    redisUnavailableReason(),
 ): Promise<void> {
-  const reason = await redisUnavailableReason();
+  const reason = await unavailableReason();
   if (reason === undefined) {
     describe(title, body);
     return;

@@ -199,8 +199,7 @@ export class RedisRoomStore
         );
       }
     }
-    this.redis.disconnect();
-    this.subscriber.disconnect();
+    await Promise.all([this.redis, this.subscriber].map(closeConnection));
   }
 
   isAvailable(): boolean {
@@ -1225,6 +1224,19 @@ function isConnectionError(error: unknown): boolean {
     );
   }
   return true;
+}
+
+/** Closes a connection after its pending commands (such as the last `PEER_LEFT`) went out. */
+async function closeConnection(connection: Redis): Promise<void> {
+  if (connection.status !== 'ready') {
+    connection.disconnect();
+    return;
+  }
+  try {
+    await connection.quit();
+  } catch {
+    connection.disconnect();
+  }
 }
 
 function describe(error: unknown): string {
