@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Frame } from '../../src/protocol/index.js';
 import { RoomStore } from '../../src/relay/rooms/room-store.js';
 import { CHECKOUT_STEPS, uniqueRoomId } from '../support/room-fixture.js';
@@ -113,6 +114,39 @@ await describeWithRedis(
       expect(
         creator.frames.filter((frame) => 'seq' in (frame.data as object)),
       ).toEqual([]);
+    });
+
+    it('resends events missed by a reconnecting subscriber', async () => {
+      const roomId = uniqueRoomId('resubscribe');
+      const creator = await connect(a);
+      const payer = await connect(b);
+      await creator.join(roomId, 'CREATOR', { clientId: 'creator' });
+      await payer.join(roomId, 'PAYER', { clientId: 'payer' });
+
+      // Cuts every subscriber connection; the command connections stay, so
+      // the events below are accepted while the subscribers reconnect.
+      const admin = new Redis(redis.url);
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      admin.disconnect();
+      for (const step of CHECKOUT_STEPS.slice(0, 3)) {
+        await payer.request(step.event, { roomId, ...step.data });
+      }
+
+      const seqs: number[] = [];
+      for (const step of CHECKOUT_STEPS.slice(0, 3)) {
+        const frame = await creator.next(step.event);
+        seqs.push((frame.data as { seq: number }).seq);
+      }
+      expect(seqs).toEqual([1, 2, 3]);
+      await creator.sync();
+      const extra = creator.frames.filter(
+        (frame) => 'seq' in (frame.data as object),
+      );
+      expect(extra).toEqual([]);
+      await waitFor(
+        () => storeOf(a).isAvailable() && storeOf(b).isAvailable(),
+        'both subscribers to reconnect',
+      );
     });
 
     it('keeps rooms accepted before the outage', async () => {

@@ -33,6 +33,19 @@ import {
 } from '../room-store.js';
 import { RedisKeys } from './redis-keys.js';
 import {
+  errorMessage,
+  historyFrame,
+  memberEntry,
+  parseMember,
+  splitMemberEntry,
+  toMemberRecord,
+} from './redis-records.js';
+import {
+  RoomChannels,
+  type JoinWatch,
+  type PublishCommand,
+} from './room-channels.js';
+import {
   APPEND_SCRIPT,
   CONFIRM_RECEIVED_SCRIPT,
   HEARTBEAT_SCRIPT,
@@ -51,33 +64,6 @@ export const KEY_TTL_GRACE_MS = 60_000;
 
 /** Rooms the sweep looks at per pass, at most. */
 const SWEEP_BATCH = 200;
-
-/** A member as Redis stores it: the record plus the instance that holds its connection. */
-interface StoredMember extends MemberRecord {
-  instanceId: string;
-}
-
-/** A message on a room's channel. Short keys keep the messages small. */
-interface ChannelMessage {
-  /** Room id. */
-  r: string;
-  /** `seq` of a relayed event; absent on other frames. */
-  s?: number;
-  /** The serialized frame. */
-  f: string;
-  /** Connection that must not get it (the sender); '' or absent for none. */
-  x?: string;
-  /** The only connection that gets it. */
-  t?: string;
-  /** `Delivery.detach`. */
-  d?: string;
-}
-
-/** A relayed event seen on a room's channel while a join was waiting for Redis. */
-interface SeenEvent {
-  seq: number;
-  frame: string;
-}
 
 /**
  * Room state in Redis, shared by every instance that uses the same Redis
@@ -99,25 +85,14 @@ export class RedisRoomStore
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
-  private deliver: DeliveryHandler = () => undefined;
+  private readonly channels: RoomChannels;
   private localStats: () => LocalStats = () => ({ clients: 0, rooms: 0 });
-  private publishCommand: 'SPUBLISH' | 'PUBLISH' = 'PUBLISH';
   private heartbeatTimer?: NodeJS.Timeout;
   private stopped = false;
   private resuming?: Promise<void>;
   /** True once a heartbeat reached Redis: from then on, the others can reap this instance's members. */
   private registered = false;
 
-  /** Connections of this instance that are members, by room. */
-  private readonly localMembers = new Map<string, Set<string>>();
-  /** Room channels this instance subscribed to, or is subscribing to. */
-  private readonly subscriptions = new Map<string, Promise<void>>();
-  /** Joins waiting for Redis, by room: they collect the events published meanwhile. */
-  private readonly pendingJoins = new Map<string, Set<SeenEvent[]>>();
-  /** Highest `seq` handed to this instance's connections, by room. */
-  private readonly deliveredSeq = new Map<string, number>();
-  /** Rooms whose missed events are being read again after a reconnect; their live messages wait here. */
-  private readonly catchingUp = new Map<string, ChannelMessage[]>();
   /** Leaves that failed while Redis was unreachable, as `roomId\nconnectionId`. */
   private readonly pendingLeaves = new Set<string>();
 
@@ -142,11 +117,11 @@ export class RedisRoomStore
     });
     this.watchConnection(this.redis, 'commands');
     this.watchConnection(this.subscriber, 'subscriber');
-    this.subscriber.on('smessage', (_channel: string, message: string) =>
-      this.receive(message),
-    );
-    this.subscriber.on('message', (_channel: string, message: string) =>
-      this.receive(message),
+    this.channels = new RoomChannels(
+      this.redis,
+      this.subscriber,
+      this.keys,
+      (roomId, connectionId) => this.forgetInstanceMember(roomId, connectionId),
     );
   }
 
@@ -166,13 +141,13 @@ export class RedisRoomStore
       await this.heartbeat();
     } catch (error) {
       this.logger.warn(
-        `Redis at ${this.redactedUrl()} is unreachable at start (${describe(error)}); retrying in the background`,
+        `Redis at ${this.redactedUrl()} is unreachable at start (${errorMessage(error)}); retrying in the background`,
       );
     }
 
     this.heartbeatTimer = setInterval(() => {
       this.heartbeat().catch((error: unknown) =>
-        this.logger.warn(`Heartbeat failed: ${describe(error)}`),
+        this.logger.warn(`Heartbeat failed: ${errorMessage(error)}`),
       );
     }, this.options.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
@@ -195,7 +170,7 @@ export class RedisRoomStore
           .exec();
       } catch (error) {
         this.logger.warn(
-          `Failed to remove this instance's members on shutdown: ${describe(error)}`,
+          `Failed to remove this instance's members on shutdown: ${errorMessage(error)}`,
         );
       }
     }
@@ -207,40 +182,15 @@ export class RedisRoomStore
   }
 
   onDelivery(handler: DeliveryHandler): void {
-    this.deliver = handler;
+    this.channels.onDelivery(handler);
+  }
+
+  publish(delivery: Delivery): Promise<void> {
+    return this.channels.publish(delivery);
   }
 
   setLocalStats(source: () => LocalStats): void {
     this.localStats = source;
-  }
-
-  /**
-   * Sends the frame to the room's channel without waiting for Redis, like
-   * the memory store, so that no channel message reaches a joining
-   * connection before its `ROOM_JOINED`. Commands on one connection keep
-   * their order, so the frame still follows what this instance published
-   * before. A failure is logged: presence frames are not retried.
-   */
-  publish(delivery: Delivery): Promise<void> {
-    const message: ChannelMessage = {
-      r: delivery.roomId,
-      f: delivery.frame,
-      ...(delivery.exceptConnectionId && { x: delivery.exceptConnectionId }),
-      ...(delivery.toConnectionId && { t: delivery.toConnectionId }),
-      ...(delivery.detach && { d: delivery.detach }),
-    };
-    this.redis
-      .call(
-        this.publishCommand,
-        this.keys.roomChannel(delivery.roomId),
-        JSON.stringify(message),
-      )
-      .catch((error: unknown) =>
-        this.logger.warn(
-          `Failed to publish a frame to room ${delivery.roomId}: ${describe(error)}`,
-        ),
-      );
-    return Promise.resolve();
   }
 
   async join(command: JoinCommand): Promise<JoinOutcome> {
@@ -249,25 +199,18 @@ export class RedisRoomStore
       return unavailable();
     }
 
-    const joiningLocally = !this.localMembers
-      .get(roomId)
-      ?.has(member.connectionId);
-    const seen: SeenEvent[] = [];
-    let watches = this.pendingJoins.get(roomId);
-    if (!watches) {
-      watches = new Set();
-      this.pendingJoins.set(roomId, watches);
-    }
-    if (joiningLocally) {
-      watches.add(seen);
-    }
+    // A connection that already is a local member gets the room's frames
+    // through the channel, so its join collects none.
+    const watch = this.channels.hasLocalMember(roomId, member.connectionId)
+      ? undefined
+      : this.channels.watchJoin(roomId);
 
     let reply: unknown[];
     try {
       if (!this.registered) {
         await this.heartbeat();
       }
-      await this.subscribe(roomId);
+      await this.channels.subscribe(roomId);
       await this.redis.sadd(
         this.keys.instanceMembers(this.instanceId),
         memberEntry(roomId, member.connectionId),
@@ -287,24 +230,21 @@ export class RedisRoomStore
         command.now,
       )) as unknown[];
     } catch (error) {
+      watch?.end();
       return this.rejectionFor(error);
-    } finally {
-      watches.delete(seen);
-      if (watches.size === 0) {
-        this.pendingJoins.delete(roomId);
-      }
     }
 
     if (reply[0] !== 'OK') {
+      watch?.end();
       this.forgetInstanceMember(roomId, member.connectionId);
     }
-    return this.joinOutcome(command, reply, seen);
+    return this.joinOutcome(command, reply, watch);
   }
 
   private joinOutcome(
     command: JoinCommand,
     reply: unknown[],
-    seen: SeenEvent[],
+    watch: JoinWatch | undefined,
   ): JoinOutcome {
     const { roomId, member } = command;
     const [result] = reply as [string];
@@ -330,18 +270,12 @@ export class RedisRoomStore
     const history = (reply[8] as string[]).map(historyFrame);
     const seq = Number(seqText);
     this.trackRoomDeadline(roomId, Number(reply[10]), Number(createdAt));
-    this.addLocalMember(roomId, member.connectionId);
-    if (!this.deliveredSeq.has(roomId)) {
-      this.deliveredSeq.set(roomId, seq);
-    }
+    this.channels.joined(roomId, member.connectionId, seq);
 
     // Events accepted after the join script ran, whose frames arrived
     // before its reply: the local connection was not attached yet, so they
     // travel in `missed`. Later frames reach it through the channel.
-    const late = seen
-      .filter((event) => event.seq > seq)
-      .sort((a, b) => a.seq - b.seq)
-      .map((event) => event.frame);
+    const late = watch?.framesAfter(seq) ?? [];
 
     return {
       ok: true,
@@ -368,7 +302,7 @@ export class RedisRoomStore
     connectionId: string,
     now: number,
   ): Promise<LeaveOutcome | undefined> {
-    this.removeLocalMember(roomId, connectionId);
+    this.channels.removeLocalMember(roomId, connectionId);
     try {
       return await this.leaveNow(roomId, connectionId, now, '');
     } catch (error) {
@@ -411,8 +345,12 @@ export class RedisRoomStore
     };
   }
 
+  /**
+   * Needs only the command connection: while the subscriber reconnects, the
+   * event is still accepted, and `catchUp` hands it to local members later.
+   */
   async append(command: AppendCommand): Promise<AppendOutcome> {
-    if (!this.isAvailable()) {
+    if (this.redis.status !== 'ready') {
       return unavailable();
     }
 
@@ -438,7 +376,7 @@ export class RedisRoomStore
           this.limits.historyLimit,
           this.limits.maxEvents,
           this.keys.roomChannel(command.roomId),
-          this.publishCommand,
+          this.channels.publishCommand,
           command.roomId,
         ],
         command.now,
@@ -727,7 +665,7 @@ export class RedisRoomStore
         await this.reap(instanceId);
       }
     }
-    await this.unsubscribeIdleRooms();
+    await this.channels.unsubscribeIdleRooms();
   }
 
   /**
@@ -770,7 +708,7 @@ export class RedisRoomStore
     for (const entry of entries) {
       const [roomId, connectionId] = splitMemberEntry(entry);
       if (instanceId === this.instanceId) {
-        this.removeLocalMember(roomId, connectionId);
+        this.channels.removeLocalMember(roomId, connectionId);
       }
       const outcome = await this.leaveNow(
         roomId,
@@ -814,99 +752,6 @@ export class RedisRoomStore
     }
   }
 
-  /* ---- Delivery through the room channels ---- */
-
-  /** Subscribes to a room's channel once; the join waits for it so no frame is missed. */
-  private subscribe(roomId: string): Promise<void> {
-    let subscribed = this.subscriptions.get(roomId);
-    if (!subscribed) {
-      const channel = this.keys.roomChannel(roomId);
-      subscribed = (
-        this.publishCommand === 'SPUBLISH'
-          ? this.subscriber.ssubscribe(channel)
-          : this.subscriber.subscribe(channel)
-      ).then(() => undefined);
-      subscribed.catch(() => this.subscriptions.delete(roomId));
-      this.subscriptions.set(roomId, subscribed);
-    }
-    return subscribed;
-  }
-
-  private async unsubscribeIdleRooms(): Promise<void> {
-    for (const roomId of [...this.subscriptions.keys()]) {
-      if (this.localMembers.has(roomId) || this.pendingJoins.has(roomId)) {
-        continue;
-      }
-      this.subscriptions.delete(roomId);
-      this.deliveredSeq.delete(roomId);
-      const channel = this.keys.roomChannel(roomId);
-      await (this.publishCommand === 'SPUBLISH'
-        ? this.subscriber.sunsubscribe(channel)
-        : this.subscriber.unsubscribe(channel));
-    }
-  }
-
-  private receive(raw: string): void {
-    let message: ChannelMessage;
-    try {
-      message = JSON.parse(raw) as ChannelMessage;
-    } catch {
-      this.logger.error(`Ignored a malformed message on a room channel`);
-      return;
-    }
-
-    const waiting = this.catchingUp.get(message.r);
-    if (waiting) {
-      waiting.push(message);
-      return;
-    }
-    this.handOver(message);
-  }
-
-  /** Hands a channel message to the local connections, skipping events they already got. */
-  private handOver(message: ChannelMessage): void {
-    const roomId = message.r;
-    if (message.s !== undefined) {
-      for (const seen of this.pendingJoins.get(roomId) ?? []) {
-        seen.push({ seq: message.s, frame: message.f });
-      }
-      const delivered = this.deliveredSeq.get(roomId);
-      if (delivered !== undefined && message.s <= delivered) {
-        return;
-      }
-      this.deliveredSeq.set(roomId, message.s);
-    }
-
-    if (message.d !== undefined) {
-      this.forgetDetached(roomId, message);
-    }
-    this.deliver({
-      roomId,
-      frame: message.f,
-      exceptConnectionId: message.x || undefined,
-      toConnectionId: message.t,
-      detach: message.d,
-    });
-  }
-
-  /** Mirrors a `detach` in this store's own index of local members. */
-  private forgetDetached(roomId: string, message: ChannelMessage): void {
-    const members = this.localMembers.get(roomId);
-    if (!members) {
-      return;
-    }
-    const detached =
-      message.d === '*'
-        ? [...members].filter((id) => id !== message.x)
-        : [message.d as string].filter(
-            (id) => members.has(id) && (!message.t || message.t === id),
-          );
-    for (const connectionId of detached) {
-      this.removeLocalMember(roomId, connectionId);
-      this.forgetInstanceMember(roomId, connectionId);
-    }
-  }
-
   /** Drops a connection that is no longer a member from this instance's set. */
   private forgetInstanceMember(roomId: string, connectionId: string): void {
     this.redis
@@ -916,74 +761,12 @@ export class RedisRoomStore
       )
       .catch((error: unknown) =>
         this.logger.warn(
-          `Failed to drop connection ${connectionId} of room ${roomId} from this instance's members: ${describe(error)}`,
+          `Failed to drop connection ${connectionId} of room ${roomId} from this instance's members: ${errorMessage(error)}`,
         ),
       );
   }
 
-  /**
-   * After the subscriber reconnects, re-sends from the history the events
-   * published while it was away, in `seq` order, before any live frame.
-   */
-  private async catchUp(): Promise<void> {
-    // The subscriber answers in order, so this reply means that its
-    // re-subscriptions are active: nothing published from now on is missed.
-    await this.subscriber.ping();
-    for (const [roomId, delivered] of [...this.deliveredSeq]) {
-      if (!this.localMembers.has(roomId)) {
-        continue;
-      }
-      this.catchingUp.set(roomId, []);
-      try {
-        const [, , historyKey] = this.keys.room(roomId);
-        const [stateKey] = this.keys.room(roomId);
-        const results = await this.redis
-          .multi()
-          .hget(stateKey, 'seq')
-          .lrange(historyKey, 0, -1)
-          .exec();
-        const seq = Number(results?.[0]?.[1] ?? 0);
-        const entries = (results?.[1]?.[1] as string[] | undefined) ?? [];
-        const oldest = seq - entries.length + 1;
-        entries.forEach((entry, index) => {
-          const [sender, frame] = splitHistoryEntry(entry);
-          this.handOver({ r: roomId, s: oldest + index, f: frame, x: sender });
-        });
-        if (oldest > delivered + 1) {
-          this.logger.warn(
-            `Room ${roomId}: events ${delivered + 1} to ${oldest - 1} left the history during the Redis outage; members resume them with lastSeq`,
-          );
-        }
-      } catch (error) {
-        this.logger.warn(
-          `Failed to re-send missed events of room ${roomId}: ${describe(error)}`,
-        );
-      } finally {
-        const waiting = this.catchingUp.get(roomId) ?? [];
-        this.catchingUp.delete(roomId);
-        waiting.forEach((message) => this.handOver(message));
-      }
-    }
-  }
-
   /* ---- Helpers ---- */
-
-  private addLocalMember(roomId: string, connectionId: string): void {
-    let members = this.localMembers.get(roomId);
-    if (!members) {
-      members = new Set();
-      this.localMembers.set(roomId, members);
-    }
-    members.add(connectionId);
-  }
-
-  private removeLocalMember(roomId: string, connectionId: string): void {
-    const members = this.localMembers.get(roomId);
-    members?.delete(connectionId);
-    if (members?.size === 0) {
-      this.localMembers.delete(roomId);
-    }
-  }
 
   /**
    * Records when the sweep must look at a room next, and its creation time
@@ -1010,7 +793,7 @@ export class RedisRoomStore
       .exec()
       .catch((error: unknown) =>
         this.logger.warn(
-          `Failed to index room ${roomId}: ${describe(error)}; its key TTL still bounds it`,
+          `Failed to index room ${roomId}: ${errorMessage(error)}; its key TTL still bounds it`,
         ),
       );
   }
@@ -1147,7 +930,7 @@ export class RedisRoomStore
       this.resuming ??= this.resume()
         .catch((error: unknown) =>
           this.logger.warn(
-            `Failed to resume after reconnecting: ${describe(error)}`,
+            `Failed to resume after reconnecting: ${errorMessage(error)}`,
           ),
         )
         .finally(() => (this.resuming = undefined));
@@ -1165,21 +948,24 @@ export class RedisRoomStore
     await this.onCommandsReady();
     await this.heartbeat();
     await this.finishPendingLeaves();
-    await this.catchUp();
+    await this.channels.catchUp();
   }
 
   /** Picks sharded pub/sub when the server has it (Redis 7.0 and later). */
   private async onCommandsReady(): Promise<void> {
     const info = await this.redis.info('server');
     const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
-    const publishCommand = major >= 7 ? 'SPUBLISH' : 'PUBLISH';
-    if (publishCommand !== this.publishCommand && this.subscriptions.size > 0) {
+    const publishCommand: PublishCommand = major >= 7 ? 'SPUBLISH' : 'PUBLISH';
+    if (
+      publishCommand !== this.channels.publishCommand &&
+      this.channels.subscribedRooms > 0
+    ) {
       this.logger.warn(
-        `Redis version changed to ${major} while rooms were subscribed; keeping ${this.publishCommand}`,
+        `Redis version changed to ${major} while rooms were subscribed; keeping ${this.channels.publishCommand}`,
       );
       return;
     }
-    this.publishCommand = publishCommand;
+    this.channels.publishCommand = publishCommand;
     this.logger.log(
       `Connected to Redis ${major} at ${this.redactedUrl()} as instance ${this.instanceId} (${publishCommand})`,
     );
@@ -1237,41 +1023,4 @@ async function closeConnection(connection: Redis): Promise<void> {
   } catch {
     connection.disconnect();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function memberEntry(roomId: string, connectionId: string): string {
-  return `${roomId}\n${connectionId}`;
-}
-
-function splitMemberEntry(entry: string): [string, string] {
-  const cut = entry.indexOf('\n');
-  return [entry.slice(0, cut), entry.slice(cut + 1)];
-}
-
-/** Splits a history entry into its sender connection ('' for the server) and frame. */
-function splitHistoryEntry(entry: string): [string, string] {
-  const cut = entry.indexOf('\n');
-  return [entry.slice(0, cut), entry.slice(cut + 1)];
-}
-
-function historyFrame(entry: string): string {
-  return splitHistoryEntry(entry)[1];
-}
-
-function parseMember(json: string): StoredMember {
-  return JSON.parse(json) as StoredMember;
-}
-
-function toMemberRecord(member: StoredMember): MemberRecord {
-  return {
-    clientId: member.clientId,
-    role: member.role,
-    connectionId: member.connectionId,
-    joinedAt: Number(member.joinedAt),
-    receivedSeq: Number(member.receivedSeq),
-  };
 }
