@@ -51,7 +51,7 @@ export class RedisKeys {
     return `${this.cluster}instance:${instanceId}`;
   }
 
-  /** Set of `roomId\nconnectionId` of the members an instance holds. */
+  /** Set of `roomId\nconnectionId` of the members connected to an instance. */
   instanceMembers(instanceId: string): string {
     return `${this.cluster}instance:${instanceId}:members`;
   }

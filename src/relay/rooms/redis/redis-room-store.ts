@@ -31,6 +31,13 @@ import {
   type RoomSummary,
   type SweepOutcome,
 } from '../room-store.js';
+import {
+  closeConnection,
+  connectionOptions,
+  isConnectionError,
+  redactRedisUrl,
+  redisMajorVersion,
+} from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import {
   errorMessage,
@@ -70,7 +77,7 @@ const SWEEP_BATCH = 200;
  * and key prefix. Each mutating method is one Lua script over the room's
  * keys, which Redis runs atomically. Frames reach the instances through the
  * room's channel (sharded pub/sub on Redis 7 and later); each instance
- * subscribes to the rooms where it holds members, and hands the frames to
+ * subscribes to the rooms where it has members, and hands the frames to
  * its connections in `seq` order.
  *
  * While Redis is unreachable, `join` and `append` reject with `UNAVAILABLE`
@@ -86,6 +93,8 @@ export class RedisRoomStore
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly channels: RoomChannels;
+  /** `REDIS_URL` without its password, for logs. */
+  private readonly redactedUrl: string;
   private localStats: () => LocalStats = () => ({ clients: 0, rooms: 0 });
   private heartbeatTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -103,15 +112,11 @@ export class RedisRoomStore
   ) {
     super();
     this.keys = new RedisKeys(options.keyPrefix);
-    this.redis = new Redis(options.redisUrl, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: options.commandTimeoutMs,
-      retryStrategy: (attempt) => this.reconnectDelay(attempt),
-      connectionName: `relay-${instanceId}`,
-    });
+    this.redactedUrl = redactRedisUrl(options.redisUrl);
+    this.redis = new Redis(
+      options.redisUrl,
+      connectionOptions(options, `relay-${instanceId}`),
+    );
     this.subscriber = this.redis.duplicate({
       connectionName: `relay-${instanceId}-subscriber`,
     });
@@ -127,7 +132,7 @@ export class RedisRoomStore
 
   /**
    * Connects to Redis. A Redis that is down at start does not stop the
-   * server: it starts unavailable and connects when Redis answers.
+   * server: it starts unavailable and connects once Redis accepts connections.
    */
   async onModuleInit(): Promise<void> {
     try {
@@ -141,7 +146,7 @@ export class RedisRoomStore
       await this.heartbeat();
     } catch (error) {
       this.logger.warn(
-        `Redis at ${this.redactedUrl()} is unreachable at start (${errorMessage(error)}); retrying in the background`,
+        `Redis at ${this.redactedUrl} is unreachable at start (${errorMessage(error)}); retrying in the background`,
       );
     }
 
@@ -311,7 +316,7 @@ export class RedisRoomStore
       }
       this.pendingLeaves.add(memberEntry(roomId, connectionId));
       this.logger.warn(
-        `Redis unavailable: connection ${connectionId} leaves room ${roomId} once it answers`,
+        `Redis unavailable: connection ${connectionId} leaves room ${roomId} once Redis is back`,
       );
       return undefined;
     }
@@ -699,7 +704,7 @@ export class RedisRoomStore
     );
   }
 
-  /** Removes every member an instance holds and tells their rooms; returns how many. */
+  /** Removes every member of an instance and publishes `PEER_LEFT` for each; returns how many. */
   private async removeMembersOf(instanceId: string): Promise<number> {
     const entries = await this.redis.smembers(
       this.keys.instanceMembers(instanceId),
@@ -897,19 +902,12 @@ export class RedisRoomStore
     throw error;
   }
 
-  private reconnectDelay(attempt: number): number {
-    return Math.min(
-      50 * 2 ** Math.min(attempt - 1, 16),
-      this.options.reconnectMaxDelayMs,
-    );
-  }
-
   private watchConnection(connection: Redis, role: string): void {
     let lost = false;
     connection.on('error', (error: Error) => {
       if (!lost) {
         this.logger.error(
-          `Redis ${role} connection to ${this.redactedUrl()} failed: ${error.message}`,
+          `Redis ${role} connection to ${this.redactedUrl} failed: ${error.message}`,
         );
       }
     });
@@ -953,8 +951,7 @@ export class RedisRoomStore
 
   /** Picks sharded pub/sub when the server has it (Redis 7.0 and later). */
   private async onCommandsReady(): Promise<void> {
-    const info = await this.redis.info('server');
-    const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+    const major = await redisMajorVersion(this.redis);
     const publishCommand: PublishCommand = major >= 7 ? 'SPUBLISH' : 'PUBLISH';
     if (
       publishCommand !== this.channels.publishCommand &&
@@ -967,21 +964,8 @@ export class RedisRoomStore
     }
     this.channels.publishCommand = publishCommand;
     this.logger.log(
-      `Connected to Redis ${major} at ${this.redactedUrl()} as instance ${this.instanceId} (${publishCommand})`,
+      `Connected to Redis ${major} at ${this.redactedUrl} as instance ${this.instanceId} (${publishCommand})`,
     );
-  }
-
-  /** The Redis URL without its password, for logs. */
-  private redactedUrl(): string {
-    try {
-      const url = new URL(this.options.redisUrl);
-      if (url.password) {
-        url.password = '***';
-      }
-      return url.toString();
-    } catch {
-      return 'an invalid URL';
-    }
   }
 }
 
@@ -994,33 +978,4 @@ function unavailable(): { ok: false; code: ErrorCode; message: string } {
     code: ErrorCode.UNAVAILABLE,
     message: UNAVAILABLE_MESSAGE,
   };
-}
-
-/**
- * Tells a failure to reach Redis (closed, timed out, not yet connected, or
- * a server that is loading or not a primary) from an error in a request.
- */
-function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) {
-    return false;
-  }
-  if (error.name === 'ReplyError') {
-    return /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/.test(
-      error.message,
-    );
-  }
-  return true;
-}
-
-/** Closes a connection after its pending commands (such as the last `PEER_LEFT`) went out. */
-async function closeConnection(connection: Redis): Promise<void> {
-  if (connection.status !== 'ready') {
-    connection.disconnect();
-    return;
-  }
-  try {
-    await connection.quit();
-  } catch {
-    connection.disconnect();
-  }
 }

@@ -262,7 +262,7 @@ export class RoomChannels {
    * published while it was away, in `seq` order, before any live frame.
    */
   async catchUp(): Promise<void> {
-    // The subscriber answers in order, so this reply means that its
+    // The subscriber replies in order, so this reply means that its
     // re-subscriptions are active: nothing published from now on is missed.
     await this.subscriber.ping();
     for (const [roomId, delivered] of [...this.deliveredSeq]) {
