@@ -24,6 +24,7 @@ import { opsSettingProblems } from '../ops/ops-settings.js';
 import {
   DEFAULT_ROOM_STORE_OPTIONS as STORE,
   ROOM_STORE_KINDS,
+  roomStoreSettingProblems,
   type RoomStoreKind,
 } from '../relay/rooms/redis/store-options.js';
 
@@ -331,6 +332,7 @@ export function validateEnvironment(
   if (problems.length === 0) {
     problems.push(...securitySettingProblems(variables));
     problems.push(...opsSettingProblems(variables));
+    problems.push(...roomStoreSettingProblems(variables));
   }
   if (problems.length > 0) {
     throw new Error(`Invalid environment: ${problems.join('; ')}`);

@@ -30,3 +30,21 @@ export const DEFAULT_ROOM_STORE_OPTIONS: RoomStoreOptions = {
   commandTimeoutMs: 2_000,
   reconnectMaxDelayMs: 2_000,
 };
+
+/**
+ * Checks the settings that depend on each other.
+ * @returns one message per problem, naming the variables and their values.
+ */
+export function roomStoreSettingProblems(env: {
+  INSTANCE_HEARTBEAT_INTERVAL_MS: number;
+  INSTANCE_DEAD_AFTER_MS: number;
+}): string[] {
+  const heartbeat = env.INSTANCE_HEARTBEAT_INTERVAL_MS;
+  const deadAfter = env.INSTANCE_DEAD_AFTER_MS;
+  if (deadAfter >= 2 * heartbeat) {
+    return [];
+  }
+  return [
+    `INSTANCE_DEAD_AFTER_MS="${deadAfter}": must be at least twice INSTANCE_HEARTBEAT_INTERVAL_MS (${heartbeat}), or live instances would remove each other's members`,
+  ];
+}
