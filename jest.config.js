@@ -13,4 +13,5 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 20000,
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };

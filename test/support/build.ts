@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -9,8 +9,8 @@ const BUILD_DIR_VARIABLE = 'RELAY_TEST_BUILD_DIR';
  * Compiles the server once per test run into its own folder under
  * test-output/ and returns that folder, for tests that must run the server
  * as a separate process (signals, SIGKILL, restarts). Test files run in one
- * process (`--runInBand`), so the folder is shared through the environment
- * and removed when the process exits.
+ * process (`--runInBand`), so the folder is shared through the environment;
+ * `global-teardown.ts` removes it after the run.
  */
 export function buildServer(): string {
   const existing = process.env[BUILD_DIR_VARIABLE];
@@ -35,6 +35,5 @@ export function buildServer(): string {
     { cwd: ROOT, stdio: 'inherit' },
   );
   process.env[BUILD_DIR_VARIABLE] = outDir;
-  process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
   return outDir;
 }
