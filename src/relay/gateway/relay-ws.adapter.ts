@@ -285,8 +285,11 @@ export class RelayWsAdapter extends WsAdapter {
 
     socket.once('close', () => this.gate.release(admission.context));
     this.upgradeContexts.set(request, admission.context);
-    server.handleUpgrade(request, socket, head, (ws) =>
-      server.emit('connection', ws, request),
+    // The request comes back as an argument instead of being captured: the
+    // 'close' listener above shares this scope and lives as long as the
+    // connection, and would otherwise keep the request and its headers.
+    server.handleUpgrade(request, socket, head, (ws, upgradeRequest) =>
+      server.emit('connection', ws, upgradeRequest),
     );
   }
 
