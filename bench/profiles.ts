@@ -12,6 +12,7 @@ export interface BenchProfile {
 const LOAD_LIMITS = {
   maxP99Ms: 50,
   minDelivery: 0.999,
+  settleTimeoutMs: 60_000,
 };
 
 /**

@@ -66,10 +66,17 @@ const repositoryDir = resolve(buildDir, '..', '..');
 /** Every process this run started and has not stopped yet, for cleanup on errors and signals. */
 const running = new Set<{ stop(): Promise<void> }>();
 
+/** Set once a signal arrived: nothing new may start afterwards. */
+let stopping = false;
+
 async function track<T extends { stop(): Promise<void> }>(
   start: Promise<T>,
 ): Promise<T> {
   const started = await start;
+  if (stopping) {
+    await started.stop();
+    throw new Error('The run is stopping');
+  }
   running.add(started);
   return started;
 }
@@ -300,6 +307,11 @@ async function runServer(
       server.companionCpuMicros = () => redis.cpuMicros();
     }
     const generators = createGenerators(generatorCount, generatorCpus);
+    if (stopping) {
+      await stopTracked(server);
+      await Promise.allSettled(generators.map((generator) => generator.stop()));
+      throw new Error('The run is stopping');
+    }
     generators.forEach((generator) => running.add(generator));
     try {
       await body(server, generators);
@@ -444,6 +456,7 @@ async function main(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    stopping = true;
     log(`${signal} received: stopping every server and generator`);
     void stopAll().then(() => process.exit(130));
   });

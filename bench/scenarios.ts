@@ -36,6 +36,8 @@ export interface LoadSettings {
   throughputRates: number[];
   throughputDurationMs: number;
   drainMs: number;
+  /** Longest wait for the server to go idle after a step, in ms. */
+  settleTimeoutMs: number;
   /** A throughput step fails above this p99, in ms. */
   maxP99Ms: number;
   /** A throughput step fails below this share of events delivered. */
@@ -197,6 +199,7 @@ export async function runLoadScenario(
     count: Math.round((settings.warmupRate * settings.warmupMs) / 1000),
     drainMs: settings.drainMs,
   });
+  await waitUntilIdle(server, settings.settleTimeoutMs);
 
   const latency: LoadStepResult[] = [];
   for (const rate of settings.latencyRates) {
@@ -209,6 +212,7 @@ export async function runLoadScenario(
         settings.drainMs,
       ),
     );
+    await waitUntilIdle(server, settings.settleTimeoutMs);
   }
 
   const steps: LoadStepResult[] = [];
@@ -226,6 +230,7 @@ export async function runLoadScenario(
       settings.drainMs,
     );
     steps.push(step);
+    await waitUntilIdle(server, settings.settleTimeoutMs);
     const failure = stepFailure(step, settings);
     if (failure) {
       stoppedBecause = `${rate}/s: ${failure}`;
@@ -306,6 +311,33 @@ async function measureStep(
     );
   }
   return step;
+}
+
+/** Server CPU share below which the server counts as idle. */
+const IDLE_CPU_SHARE = 0.05;
+const IDLE_WINDOW_MS = 250;
+
+/**
+ * Waits until the server's CPU use over a short window falls below
+ * `IDLE_CPU_SHARE` of a core, so the backlog of an overloaded step does not
+ * spill into the next one. Gives up after `timeoutMs`.
+ */
+async function waitUntilIdle(
+  server: ServerUnderTest,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let previous = await server.probe(false);
+  while (performance.now() < deadline) {
+    await sleep(IDLE_WINDOW_MS);
+    const current = await server.probe(false);
+    const share =
+      (current.cpuMicros - previous.cpuMicros) / (IDLE_WINDOW_MS * 1000);
+    if (share < IDLE_CPU_SHARE) {
+      return;
+    }
+    previous = current;
+  }
 }
 
 /** Deals room ids to `parts` generators in turn. */

@@ -136,6 +136,8 @@ export function atRate(
 
 const fixed = (value: number | undefined, digits = 2) =>
   value === undefined ? 'n/a' : value.toFixed(digits);
+const perSecond = (value: number | undefined) =>
+  value === undefined ? 'n/a' : `${value.toFixed(0)}/s`;
 const kib = (bytes: number | undefined) =>
   bytes === undefined ? 'n/a' : `${(bytes / 1024).toFixed(2)} KiB`;
 
@@ -170,7 +172,7 @@ function checkTargets(servers: ServerSummary[]): TargetCheck[] {
     {
       name: 'Sustained relay rate',
       target: '≥ 0.6 × raw ws, and > Socket.IO',
-      measured: `${fixed(rateRelay, 0)}/s vs raw ws ${fixed(rateRaw, 0)}/s (${fixed(both(rateRelay, rateRaw) ? rateRelay! / rateRaw! : undefined)}×) and Socket.IO ${fixed(rateSocketIo, 0)}/s`,
+      measured: `${perSecond(rateRelay)} vs raw ws ${perSecond(rateRaw)} (${fixed(both(rateRelay, rateRaw) ? rateRelay! / rateRaw! : undefined)}×) and Socket.IO ${perSecond(rateSocketIo)}`,
       met:
         both(rateRelay, rateRaw) && both(rateRelay, rateSocketIo)
           ? rateRelay! >= 0.6 * rateRaw! && rateRelay! > rateSocketIo!

@@ -41,6 +41,7 @@ const SMOKE_PROFILE: BenchProfile = {
     throughputRates: [400],
     throughputDurationMs: 500,
     drainMs: 2_000,
+    settleTimeoutMs: 1_000,
     // Loaded CI machines stall for a while; the smoke run checks delivery, not speed.
     maxP99Ms: 5_000,
   },
