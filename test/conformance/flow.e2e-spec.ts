@@ -86,6 +86,7 @@ await describeEachStore('flow events', (store) => {
       seq: first.seq,
       duplicate: true,
       eventId: 'pay-1',
+      deliveredTo: 0,
     });
 
     await room.creator.next('CLICKED_PAY');

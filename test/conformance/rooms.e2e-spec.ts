@@ -160,6 +160,53 @@ await describeEachStore('room membership', (store) => {
     await room.close();
   });
 
+  it('rejects a takeover of a clientId held by another role', async () => {
+    const room = await openRoom(server.wsUrl);
+    await room.payer.request(
+      'LEAVE_ROOM',
+      { roomId: room.roomId },
+      'ROOM_LEFT',
+    );
+    const error = await room.payer.expectError('JOIN_ROOM', {
+      roomId: room.roomId,
+      role: 'PAYER',
+      clientId: `${room.roomId}-creator`,
+    });
+    expect(error).toMatchObject({ code: 'FORBIDDEN', event: 'JOIN_ROOM' });
+
+    await room.creator.sync();
+    expect(room.creator.queued('ROOM_LEFT')).toHaveLength(0);
+    const { body } = await getJson(
+      `${server.httpUrl}/stats/rooms/${room.roomId}`,
+    );
+    expect(body.members).toEqual([
+      expect.objectContaining({
+        clientId: `${room.roomId}-creator`,
+        role: 'CREATOR',
+      }),
+    ]);
+    await room.close();
+  });
+
+  it('rejects a re-join of the same connection as someone else', async () => {
+    const room = await openRoom(server.wsUrl);
+    const asCreator = await room.payer.expectError('JOIN_ROOM', {
+      roomId: room.roomId,
+      role: 'CREATOR',
+    });
+    expect(asCreator.code).toBe('FORBIDDEN');
+    const renamed = await room.payer.expectError('JOIN_ROOM', {
+      roomId: room.roomId,
+      role: 'PAYER',
+      clientId: 'another-name',
+    });
+    expect(renamed.code).toBe('FORBIDDEN');
+
+    const again = await room.payer.join(room.roomId, 'PAYER');
+    expect(again.clientId).toBe(`${room.roomId}-payer`);
+    await room.close();
+  });
+
   it('rejects joins beyond MAX_ROOMS_PER_CONNECTION', async () => {
     const dashboard = await TestClient.connect(server.wsUrl);
     for (let index = 0; index < 3; index += 1) {
@@ -308,6 +355,26 @@ await describeEachStore('room lifecycle', (store) => {
     const event = await payer.expectError('CLICKED_PAY', { roomId });
     expect(event.code).toBe('NOT_IN_ROOM');
     await Promise.all([creator.close(), payer.close()]);
+  });
+
+  it('closes an expired room that has no member', async () => {
+    const roomId = uniqueRoomId();
+    const creator = await TestClient.connect(server.wsUrl);
+    await creator.join(roomId, 'CREATOR', {
+      expiresAt: new Date(Date.now() + 150).toISOString(),
+    });
+    await creator.request('LEAVE_ROOM', { roomId }, 'ROOM_LEFT');
+
+    await waitFor(async () => {
+      const { body } = await getJson(`${server.httpUrl}/stats/rooms/${roomId}`);
+      return body.closedReason === 'EXPIRED';
+    }, 'the empty room to close');
+    const late = await creator.expectError('JOIN_ROOM', {
+      roomId,
+      role: 'PAYER',
+    });
+    expect(late.code).toBe('ROOM_CLOSED');
+    await creator.close();
   });
 
   it('removes an empty room after ROOM_IDLE_TTL_MS', async () => {

@@ -122,6 +122,13 @@ export class MemoryRoomStore extends RoomStore {
         existing.clientId === member.clientId ||
         existing.connectionId === member.connectionId,
     );
+    if (replaced && replaced.role !== member.role) {
+      return {
+        ok: false,
+        code: ErrorCode.FORBIDDEN,
+        message: `clientId "${member.clientId}" belongs to a ${replaced.role} in room "${roomId}"`,
+      };
+    }
     const others = [...room.members.values()].filter(
       (existing) => existing !== replaced,
     );
@@ -309,19 +316,22 @@ export class MemoryRoomStore extends RoomStore {
   sweep(now: number): Promise<SweepOutcome> {
     const outcome: SweepOutcome = { closed: [], removed: [] };
     for (const room of this.rooms.values()) {
-      if (room.emptySince !== undefined) {
-        if (now - room.emptySince >= this.limits.idleTtlMs) {
-          this.rooms.delete(room.roomId);
-          outcome.removed.push(room.roomId);
-        }
+      if (
+        room.emptySince !== undefined &&
+        now - room.emptySince >= this.limits.idleTtlMs
+      ) {
+        this.rooms.delete(room.roomId);
+        outcome.removed.push(room.roomId);
         continue;
       }
 
+      // An empty room is closed too, so that no join succeeds after its
+      // link expired; it keeps the time it emptied for the idle removal.
       const reason = this.closeReason(room, now);
       if (reason) {
         room.closedReason = reason;
         room.members.clear();
-        room.emptySince = now;
+        room.emptySince ??= now;
         outcome.closed.push({ roomId: room.roomId, reason });
       }
     }

@@ -126,7 +126,15 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       );
     }
 
-    const clientId = dto.clientId ?? this.defaultClientId(connection);
+    const current = connection.rooms.get(roomId);
+    const clientId =
+      dto.clientId ?? current?.clientId ?? this.defaultClientId(connection);
+    if (current && (current.role !== role || current.clientId !== clientId)) {
+      throw new RelayException(
+        ErrorCode.FORBIDDEN,
+        `This connection is already in room "${roomId}" as ${current.role} ${current.clientId}: send LEAVE_ROOM before joining as ${role} ${clientId}`,
+      );
+    }
     const member: MemberRecord = {
       clientId,
       role,
@@ -271,7 +279,8 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       roomId,
       eventId,
       seq: outcome.seq,
-      deliveredTo: outcome.recipients,
+      // A duplicate is not relayed again, so it reaches no connection.
+      deliveredTo: outcome.duplicate ? 0 : outcome.recipients,
       duplicate: outcome.duplicate,
     });
   }
