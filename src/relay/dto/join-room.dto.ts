@@ -30,6 +30,10 @@ export class JoinRoomDto extends RoomMessageDto {
   @IsOptional()
   @IsString()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @Matches(/T.*(Z|[+-]\d{2}:?\d{2})$/, {
+    message:
+      '$property must be a date and time with a time zone, such as 2030-01-31T23:59:00Z or 2030-01-31T20:59:00-03:00',
+  })
   expiresAt?: string;
 
   /**

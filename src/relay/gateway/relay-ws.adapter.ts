@@ -5,7 +5,12 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { CloseCode, ErrorCode, type ErrorData } from '../../protocol/index.js';
+import {
+  CloseCode,
+  ErrorCode,
+  ID_PATTERN,
+  type ErrorData,
+} from '../../protocol/index.js';
 import {
   ConnectionContextRegistry,
   type ConnectionContext,
@@ -200,13 +205,10 @@ export class RelayWsAdapter extends WsAdapter {
   }
 
   override async close(server: WebSocketServer): Promise<void> {
+    // The upgrade listener stays until `dispose`, so that upgrades arriving
+    // while clients are being closed get a 503 instead of a dropped socket.
     this.closing = true;
     clearInterval(this.heartbeatTimer);
-    const listener = this.upgradeListeners.get(server);
-    if (listener) {
-      (this.httpServer as HttpServer).off('upgrade', listener);
-      this.upgradeListeners.delete(server);
-    }
 
     const closed = [...server.clients].map(
       (socket) =>
@@ -428,10 +430,12 @@ export class RelayWsAdapter extends WsAdapter {
         callbacks.get(frame.event) ??
         (this.flow.isFlowEvent(frame.event) ? flowCallback : undefined);
       if (!callback) {
+        const eventId = validEventId(frame.data);
         this.reject(socket, {
           code: ErrorCode.UNKNOWN_EVENT,
           message: `Unknown event "${echo(frame.event)}"`,
           event: echo(frame.event),
+          ...(eventId !== undefined && { eventId }),
         });
         return;
       }
@@ -531,6 +535,17 @@ function rawText(raw: RawData): string {
     return raw.toString('utf8');
   }
   return Buffer.from(raw).toString('utf8');
+}
+
+/** Returns the frame's `eventId` when it is a valid one, for the `ERROR` reply. */
+function validEventId(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) {
+    return undefined;
+  }
+  const { eventId } = data as Record<string, unknown>;
+  return typeof eventId === 'string' && ID_PATTERN.test(eventId)
+    ? eventId
+    : undefined;
 }
 
 function echo(event: string): string {
