@@ -40,19 +40,25 @@ export class AppModule implements OnApplicationShutdown {
     environment?: Record<string, string | undefined>,
     imports: NonNullable<ModuleMetadata['imports']> = [],
   ): DynamicModule {
+    const configModule = ConfigModule.forRoot({
+      isGlobal: true,
+      ignoreEnvFile: environment !== undefined,
+      validate: (config) => ({
+        [ENVIRONMENT]: validateEnvironment(
+          environment ?? (config as Record<string, string | undefined>),
+        ),
+      }),
+    });
+    // Nest awaits this promise only later, while scanning modules, so an
+    // invalid setting would first surface as an unhandled rejection and
+    // crash the process with a raw stack trace. Marking it handled here
+    // lets the same rejection reach the caller of NestFactory.create.
+    configModule.catch(() => undefined);
     return {
       module: AppModule,
       imports: [
         ...imports,
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: environment !== undefined,
-          validate: (config) => ({
-            [ENVIRONMENT]: validateEnvironment(
-              environment ?? (config as Record<string, string | undefined>),
-            ),
-          }),
-        }),
+        configModule,
         RelayModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService) =>

@@ -45,4 +45,12 @@ describe('server process signals', () => {
     room.creator.terminate();
     room.payer.terminate();
   });
+
+  it('exits naming an invalid setting', async () => {
+    await expect(
+      startServerProcess(await freePort(), { ROOM_MAX_CREATORS: 'many' }),
+    ).rejects.toThrow(
+      /ROOM_MAX_CREATORS="many": must be an integer(?![\s\S]*Unhandled)/,
+    );
+  });
 });
