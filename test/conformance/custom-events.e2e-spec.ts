@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ValidateBy } from 'class-validator';
+import { IsInt, IsOptional, ValidateBy } from 'class-validator';
 import { CouponEventsModule } from '../../examples/coupon-events.module.js';
 import { Role } from '../../src/protocol/index.js';
 import { FlowEventDto } from '../../src/relay/dto/flow-events.dto.js';
@@ -138,6 +138,33 @@ describe(PaymentFlowService.name, () => {
         effect: {},
       }),
     ).toThrow('must extend FlowEventDto');
+  });
+
+  it('rejects a verified effect', () => {
+    expect(() =>
+      flow.register({
+        name: 'SELF_VERIFIED',
+        dto: FlowEventDto,
+        roles: [Role.PAYER],
+        effect: { verified: true },
+      }),
+    ).toThrow('only results from the payment backend');
+  });
+
+  it('rejects a DTO field the server sets', () => {
+    class ForgedSeqDto extends FlowEventDto {
+      @IsOptional()
+      @IsInt()
+      seq?: number;
+    }
+    expect(() =>
+      flow.register({
+        name: 'FORGED_SEQ',
+        dto: ForgedSeqDto,
+        roles: [Role.PAYER],
+        effect: {},
+      }),
+    ).toThrow('declares seq');
   });
 
   it('rejects an event no role may send', () => {

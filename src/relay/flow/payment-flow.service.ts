@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type Type } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import {
   ClientEvent,
   ErrorCode,
@@ -12,6 +13,16 @@ import { BUILT_IN_FLOW_EVENTS } from './built-in-events.js';
 import type { FlowEventDefinition } from './flow-event-definition.js';
 
 const EVENT_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** Fields the server writes into every relayed event, so no DTO may declare them. */
+const RESERVED_FIELDS = new Set(['seq', 'at', 'from', 'verified', 'status']);
+
+/** Property names that carry class-validator rules in the DTO and its bases. */
+function dtoPropertyNames(dto: Type<FlowEventDto>): string[] {
+  return getMetadataStorage()
+    .getTargetValidationMetadatas(dto, '', true, false)
+    .map((metadata) => metadata.propertyName);
+}
 
 /** Names that a registered flow event may not take. */
 const RESERVED_NAMES = new Set<string>([
@@ -65,6 +76,19 @@ export class PaymentFlowService {
     }
     if (roles.length === 0) {
       throw new Error(`Flow event "${name}": no role may send it`);
+    }
+    if (definition.effect.verified) {
+      throw new Error(
+        `Flow event "${name}": only results from the payment backend may be verified`,
+      );
+    }
+    const clashing = dtoPropertyNames(dto).filter((property) =>
+      RESERVED_FIELDS.has(property),
+    );
+    if (clashing.length > 0) {
+      throw new Error(
+        `Flow event "${name}": its DTO ${dto.name} declares ${clashing.join(', ')}, which the server sets on every relayed event`,
+      );
     }
 
     this.events.set(name, definition);
