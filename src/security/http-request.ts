@@ -7,6 +7,8 @@ export interface HttpRequest extends IncomingMessage {
   originalUrl?: string;
   /** The unparsed body, kept because the app is created with `rawBody: true`. */
   rawBody?: Buffer;
+  /** Route parameters, decoded, once Express matched the route. */
+  params?: Record<string, string | undefined>;
 }
 
 /** Returns the request's path without its query string, which may hold a token. */

@@ -81,6 +81,8 @@ export function postResult(
     apiKey?: string;
     signingSecret?: string;
     timestamp?: number;
+    /** Room the signature names; `roomId` unless a test forges a replay. */
+    signedRoomId?: string;
   } = {},
 ): Promise<HttpReply> {
   const body = JSON.stringify(result);
@@ -94,6 +96,7 @@ export function postResult(
     headers['X-Relay-Signature'] = signResult(
       options.signingSecret,
       timestamp,
+      options.signedRoomId ?? roomId,
       body,
     );
   }

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { TestClient } from '../support/test-client.js';
 import {
@@ -335,6 +336,43 @@ describe('verified payment results', () => {
     it('rejects a signature made with another secret', async () => {
       const reply = await postResult(signed.httpUrl, 'bad-signature', result, {
         signingSecret: 'another-signing-secret-0123456789abcdef',
+      });
+      expect(reply.status).toBe(401);
+    });
+
+    it('rejects a signed result replayed to another room', async () => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const captured = { event: 'PAYMENT_SUCCESS', eventId: 'psp-replayed' };
+      const original = await postResult(signed.httpUrl, 'paid-room', captured, {
+        signingSecret: RESULT_SIGNING_SECRET,
+        timestamp,
+      });
+      expect(original.status).toBe(200);
+
+      const replay = await postResult(signed.httpUrl, 'victim-room', captured, {
+        signingSecret: RESULT_SIGNING_SECRET,
+        timestamp,
+        signedRoomId: 'paid-room',
+      });
+      expect(replay.status).toBe(401);
+      expect(String(replay.body.message)).toMatch(/\/rooms\/<roomId>\/result/);
+    });
+
+    it('rejects a signature over the timestamp and body only', async () => {
+      const body = JSON.stringify(result);
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signature = `sha256=${createHmac('sha256', RESULT_SIGNING_SECRET)
+        .update(`${timestamp}.${body}`)
+        .digest('hex')}`;
+      const reply = await http(`${signed.httpUrl}/rooms/body-only/result`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${RESULT_API_KEY}`,
+          'X-Relay-Timestamp': String(timestamp),
+          'X-Relay-Signature': signature,
+        },
+        body,
       });
       expect(reply.status).toBe(401);
     });
