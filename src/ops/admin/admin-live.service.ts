@@ -74,6 +74,8 @@ export class AdminLiveService implements OnModuleInit, OnModuleDestroy {
   private countersChanged = false;
   private pushTimer?: NodeJS.Timeout;
   private pushing = false;
+  /** Pushes that failed in a row, so that an outage logs one error, not one per interval. */
+  private failedPushes = 0;
 
   private readonly listeners: {
     [K in keyof RelayEventMap]?: (...args: RelayEventMap[K]) => void;
@@ -189,21 +191,27 @@ export class AdminLiveService implements OnModuleInit, OnModuleDestroy {
     }
     this.pushTimer = setTimeout(() => {
       this.pushTimer = undefined;
-      this.push().catch((error: unknown) =>
-        this.logger.error('Failed to push admin statistics', error),
+      this.push().then(
+        () => this.reportRecovery(),
+        (error: unknown) => this.reportFailure(error),
       );
     }, this.options.adminLiveIntervalMs);
     this.pushTimer.unref();
   }
 
   private async push(): Promise<void> {
-    if (this.pushing || this.subscribers.size === 0) {
+    if (this.subscribers.size === 0) {
       this.changedRooms.clear();
       return;
     }
+    if (this.pushing) {
+      // The running push schedules the next one when it ends, and that one
+      // takes the rooms changed meanwhile.
+      return;
+    }
     this.pushing = true;
+    const roomIds = [...this.changedRooms].slice(0, ADMIN_ROOMS_PER_PUSH);
     try {
-      const roomIds = [...this.changedRooms].slice(0, ADMIN_ROOMS_PER_PUSH);
       for (const roomId of roomIds) {
         this.changedRooms.delete(roomId);
       }
@@ -221,11 +229,38 @@ export class AdminLiveService implements OnModuleInit, OnModuleDestroy {
       for (const subscriber of this.subscribers) {
         subscriber.next(event);
       }
+    } catch (error) {
+      // Keep the rooms for the next push, for example once Redis answers again.
+      for (const roomId of roomIds) {
+        this.changedRooms.add(roomId);
+      }
+      this.countersChanged = true;
+      throw error;
     } finally {
       this.pushing = false;
+      if (this.changedRooms.size > 0 || this.countersChanged) {
+        this.schedulePush();
+      }
     }
-    if (this.changedRooms.size > 0 || this.countersChanged) {
-      this.schedulePush();
+  }
+
+  /** Logs the first failed push of a series; the next pushes retry every interval. */
+  private reportFailure(error: unknown): void {
+    this.failedPushes += 1;
+    if (this.failedPushes === 1) {
+      this.logger.error(
+        'Failed to push admin statistics; retrying every ADMIN_LIVE_INTERVAL_MS',
+        error,
+      );
+    }
+  }
+
+  private reportRecovery(): void {
+    if (this.failedPushes > 0) {
+      this.logger.log(
+        `Admin statistics pushed again after ${this.failedPushes} failed pushes`,
+      );
+      this.failedPushes = 0;
     }
   }
 
