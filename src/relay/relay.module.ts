@@ -42,8 +42,8 @@ export interface RelayModuleAsyncOptions extends Pick<
 
 const roomStoreProvider: Provider = {
   provide: RoomStore,
-  inject: [RELAY_OPTIONS],
-  useFactory: (options: RelayOptions) => {
+  inject: [RELAY_OPTIONS, ConnectionRegistry],
+  useFactory: (options: RelayOptions, registry: ConnectionRegistry) => {
     const limits = {
       maxCreators: options.roomMaxCreators,
       historyLimit: options.roomHistoryLimit,
@@ -54,7 +54,13 @@ const roomStoreProvider: Provider = {
     const instanceId =
       options.store.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
     return options.store.kind === 'redis'
-      ? new RedisRoomStore(limits, options.store, instanceId)
+      ? new RedisRoomStore(
+          limits,
+          options.store,
+          instanceId,
+          (connectionId, code, reason) =>
+            registry.close(connectionId, code, reason),
+        )
       : new MemoryRoomStore(limits, instanceId);
   },
 };

@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RoomStatus } from '../../src/protocol/index.js';
 import { BUILT_IN_FLOW_EVENTS } from '../../src/relay/flow/built-in-events.js';
@@ -191,6 +193,62 @@ await describeWithRedis(RedisRoomStore.name, () => {
       expect(outcome).toMatchObject({ ok: false, code: 'NOT_IN_ROOM' });
     });
 
+    it('creates the room for a verified result', async () => {
+      const roomId = uniqueRoomId('created');
+      const now = Date.now();
+
+      const outcome = await store.append({
+        roomId,
+        createRoom: true,
+        event: 'PAYMENT_ERROR',
+        eventId: 'verified-1',
+        effect: { status: RoomStatus.FAILED, verified: true },
+        frame: frameFor('PAYMENT_ERROR'),
+        now,
+      });
+
+      expect(outcome).toEqual({
+        ok: true,
+        seq: 1,
+        duplicate: false,
+        recipients: 0,
+        status: 'FAILED',
+      });
+      const room = await store.getRoom(roomId);
+      expect(room).toMatchObject({
+        status: 'FAILED',
+        seq: 1,
+        createdAt: now,
+        members: [],
+      });
+      const [stateKey] = keys.room(roomId);
+      expect(await redis.hget(stateKey, 'emptySince')).toBe(String(now));
+      expect(await redis.zscore(keys.roomIndex, roomId)).toBe(String(now));
+      expect(await redis.zscore(keys.roomDeadlines, roomId)).toBe(
+        String(now + LIMITS.idleTtlMs),
+      );
+      const removed = await store.sweep(now + LIMITS.idleTtlMs);
+      expect(removed.removed).toContain(roomId);
+    });
+
+    it('creates no room for a member event', async () => {
+      const roomId = uniqueRoomId('not-created');
+
+      const outcome = await store.append({
+        roomId,
+        connectionId: 'payer',
+        createRoom: true,
+        event: 'ENTERED_SUMMARY',
+        eventId: 'e1',
+        effect: {},
+        frame: frameFor('ENTERED_SUMMARY'),
+        now: Date.now(),
+      });
+
+      expect(outcome).toMatchObject({ ok: false, code: 'NOT_IN_ROOM' });
+      expect(await redis.exists(...keys.room(roomId))).toBe(0);
+    });
+
     it('stops at the event limit', async () => {
       const roomId = uniqueRoomId('limit');
       await store.join({ roomId, member: member('payer'), now: Date.now() });
@@ -311,6 +369,94 @@ await describeWithRedis(RedisRoomStore.name, () => {
     });
   });
 
+  describe('sweep', () => {
+    it('closes an empty room past its expiresAt', async () => {
+      const roomId = uniqueRoomId('empty-expired');
+      const joinedAt = Date.now();
+      const expiresAt = joinedAt + 10_000;
+      await store.join({
+        roomId,
+        member: member('creator', 'CREATOR'),
+        expiresAt,
+        now: joinedAt,
+      });
+      const emptySince = joinedAt + 1_000;
+      await store.leave(roomId, 'creator', emptySince);
+      expect(await redis.zscore(keys.roomDeadlines, roomId)).toBe(
+        String(expiresAt),
+      );
+
+      const closed = await store.sweep(expiresAt);
+
+      expect(closed.closed).toContainEqual({ roomId, reason: 'EXPIRED' });
+      const [stateKey] = keys.room(roomId);
+      expect(await redis.hget(stateKey, 'emptySince')).toBe(String(emptySince));
+      const late = await store.join({
+        roomId,
+        member: member('payer'),
+        now: expiresAt + 1,
+      });
+      expect(late).toMatchObject({ ok: false, code: 'ROOM_CLOSED' });
+      const removed = await store.sweep(emptySince + LIMITS.idleTtlMs);
+      expect(removed.removed).toContain(roomId);
+      expect(removed.closed).not.toContainEqual(
+        expect.objectContaining({ roomId }),
+      );
+    });
+
+    it('closes an empty room at its maximum age', async () => {
+      const roomId = uniqueRoomId('empty-old');
+      const createdAt = Date.now();
+      const emptySince = createdAt + LIMITS.maxAgeMs - 1_000;
+      await store.join({ roomId, member: member('payer'), now: createdAt });
+      await store.leave(roomId, 'payer', emptySince);
+
+      const outcome = await store.sweep(createdAt + LIMITS.maxAgeMs);
+
+      expect(outcome.closed).toContainEqual({ roomId, reason: 'MAX_AGE' });
+      const [stateKey] = keys.room(roomId);
+      expect(await redis.hget(stateKey, 'emptySince')).toBe(String(emptySince));
+    });
+
+    it('keeps going after a room whose script fails', async () => {
+      const now = Date.now();
+      const [first, broken, last] = ['first', 'broken', 'last'].map((name) =>
+        uniqueRoomId(`sweep-${name}`),
+      );
+      await store.join({ roomId: first, member: member('p1'), now });
+      await store.join({ roomId: last, member: member('p2'), now });
+      // A room whose creation time is not a number makes the script raise.
+      await redis.hset(keys.room(broken)[0], {
+        status: 'OPEN',
+        seq: '0',
+        createdAt: 'not-a-number',
+      });
+      await redis.zadd(keys.roomDeadlines, 1, first, 2, broken, 3, last);
+      const logged = jest
+        .spyOn(Logger.prototype, 'error')
+        .mockImplementation(() => undefined);
+
+      try {
+        const outcome = await store.sweep(now + LIMITS.maxAgeMs);
+
+        expect(outcome.closed).toContainEqual({
+          roomId: first,
+          reason: 'MAX_AGE',
+        });
+        expect(outcome.closed).toContainEqual({
+          roomId: last,
+          reason: 'MAX_AGE',
+        });
+        const messages = logged.mock.calls.map((call) => String(call[0]));
+        expect(messages.some((message) => message.includes(broken))).toBe(true);
+      } finally {
+        logged.mockRestore();
+        await redis.del(...keys.room(broken));
+        await redis.zrem(keys.roomDeadlines, broken);
+      }
+    });
+  });
+
   describe('join', () => {
     it('admits one payer and maxCreators creators', async () => {
       const roomId = uniqueRoomId('full');
@@ -328,6 +474,36 @@ await describeWithRedis(RedisRoomStore.name, () => {
 
       expect(payer).toMatchObject({ ok: false, code: 'ROOM_FULL' });
       expect(creator).toMatchObject({ ok: false, code: 'ROOM_FULL' });
+    });
+
+    it('rejects a takeover by another role', async () => {
+      const roomId = uniqueRoomId('takeover');
+      const now = Date.now();
+      await store.join({
+        roomId,
+        member: { ...member('merchant', 'CREATOR'), clientId: 'device-1' },
+        now,
+      });
+
+      const outcome = await store.join({
+        roomId,
+        member: { ...member('intruder'), clientId: 'device-1' },
+        now,
+      });
+
+      expect(outcome).toEqual({
+        ok: false,
+        code: 'FORBIDDEN',
+        message: `clientId "device-1" belongs to a CREATOR in room "${roomId}"`,
+      });
+      const room = await store.getRoom(roomId);
+      expect(room?.members.map((m) => m.connectionId)).toEqual(['merchant']);
+      expect(
+        await redis.sismember(
+          keys.instanceMembers('store-test'),
+          `${roomId}\nintruder`,
+        ),
+      ).toBe(0);
     });
 
     it('replaces the member with the same clientId', async () => {

@@ -8,6 +8,8 @@ import type { RelayConnection } from '../rooms/relay-connection.js';
 @Injectable()
 export class ConnectionRegistry {
   private readonly connections = new WeakMap<WebSocket, RelayConnection>();
+  /** Sockets by connection id, until they close. */
+  private readonly sockets = new Map<string, WebSocket>();
 
   create(
     socket: WebSocket,
@@ -25,7 +27,14 @@ export class ConnectionRegistry {
       },
     };
     this.connections.set(socket, connection);
+    this.sockets.set(connection.id, socket);
+    socket.once('close', () => this.sockets.delete(connection.id));
     return connection;
+  }
+
+  /** Closes a connection's socket with a close code; does nothing once it is closed. */
+  close(connectionId: string, code: number, reason: string): void {
+    this.sockets.get(connectionId)?.close(code, reason);
   }
 
   get(socket: WebSocket): RelayConnection | undefined {

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import {
+  CloseCode,
   ErrorCode,
   type RoomCloseReason,
   type RoomStatus,
@@ -73,6 +74,19 @@ export const KEY_TTL_GRACE_MS = 60_000;
 const SWEEP_BATCH = 200;
 
 /**
+ * Closes one of this instance's WebSocket connections with a close code and
+ * reason; does nothing when the connection is no longer open.
+ */
+export type ConnectionCloser = (
+  connectionId: string,
+  code: number,
+  reason: string,
+) => void;
+
+/** Close reason sent with 1012 to a connection whose membership Redis lost. */
+const MEMBERSHIP_LOST_REASON = 'room membership lost: rejoin with lastSeq';
+
+/**
  * Room state in Redis, shared by every instance that uses the same Redis
  * and key prefix. Each mutating method is one Lua script over the room's
  * keys, which Redis runs atomically. Frames reach the instances through the
@@ -101,14 +115,27 @@ export class RedisRoomStore
   private resuming?: Promise<void>;
   /** True once a heartbeat reached Redis: from then on, the others can reap this instance's members. */
   private registered = false;
+  /**
+   * Time from which this instance may reap silent instances, in ms since
+   * the epoch. The first heartbeat that reaches Redis after a reconnect or
+   * a failure sets it to `INSTANCE_DEAD_AFTER_MS` later.
+   */
+  private reapAllowedAt?: number;
 
   /** Leaves that failed while Redis was unreachable, as `roomId\nconnectionId`. */
   private readonly pendingLeaves = new Set<string>();
 
+  /**
+   * @param closeConnection closes a local connection whose membership Redis
+   *   lost (another instance reaped this one, or Redis lost its data), so
+   *   that the device reconnects and rejoins. Without it, such connections
+   *   only lose their local membership.
+   */
   constructor(
     private readonly limits: RoomLimits,
     private readonly options: RoomStoreOptions,
     readonly instanceId: string,
+    private readonly closeConnection?: ConnectionCloser,
   ) {
     super();
     this.keys = new RedisKeys(options.keyPrefix);
@@ -151,9 +178,11 @@ export class RedisRoomStore
     }
 
     this.heartbeatTimer = setInterval(() => {
-      this.heartbeat().catch((error: unknown) =>
-        this.logger.warn(`Heartbeat failed: ${errorMessage(error)}`),
-      );
+      this.heartbeat().catch((error: unknown) => {
+        // The other instances may have missed their heartbeats too.
+        this.reapAllowedAt = undefined;
+        this.logger.warn(`Heartbeat failed: ${errorMessage(error)}`);
+      });
     }, this.options.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
   }
@@ -258,6 +287,13 @@ export class RedisRoomStore
         ok: false,
         code: ErrorCode.ROOM_CLOSED,
         message: `Room "${roomId}" is closed (${String(reply[1])})`,
+      };
+    }
+    if (result === 'FORBIDDEN') {
+      return {
+        ok: false,
+        code: ErrorCode.FORBIDDEN,
+        message: `clientId "${member.clientId}" belongs to a ${String(reply[1])} in room "${roomId}"`,
       };
     }
     if (result === 'ROOM_FULL') {
@@ -383,6 +419,7 @@ export class RedisRoomStore
           this.keys.roomChannel(command.roomId),
           this.channels.publishCommand,
           command.roomId,
+          command.createRoom && command.connectionId === undefined ? '1' : '0',
         ],
         command.now,
       )) as unknown[];
@@ -423,7 +460,9 @@ export class RedisRoomStore
         };
     }
 
-    this.trackRoomDeadline(roomId, Number(reply[4]));
+    // The script returns the creation time only for a room it created.
+    const createdAt = reply[5] === '' ? undefined : Number(reply[5]);
+    this.trackRoomDeadline(roomId, Number(reply[4]), createdAt);
     return {
       ok: true,
       seq: Number(reply[1]),
@@ -561,7 +600,10 @@ export class RedisRoomStore
   /**
    * Looks at the rooms whose deadline passed. Every instance sweeps; the
    * script is atomic, so one room is closed or removed by one of them only.
-   * While Redis is unreachable the sweep does nothing.
+   * While Redis is unreachable the sweep does nothing. A room whose step
+   * fails is logged and looked at again in the next pass, and the rooms
+   * already closed or removed in this pass are still returned, so that
+   * their members get `ROOM_CLOSED`.
    */
   async sweep(now: number): Promise<SweepOutcome> {
     const outcome: SweepOutcome = { closed: [], removed: [] };
@@ -578,34 +620,46 @@ export class RedisRoomStore
       SWEEP_BATCH,
     );
     for (const roomId of due) {
-      const reply = (await this.runRoomScript(
-        SWEEP_SCRIPT,
-        roomId,
-        [],
-        now,
-      )) as unknown[];
-      switch (reply[0]) {
-        case 'GONE':
-          await this.forgetRooms([roomId]);
-          break;
-        case 'REMOVED':
-          await this.forgetRooms([roomId]);
-          outcome.removed.push(roomId);
-          break;
-        case 'WAIT':
-          this.trackRoomDeadline(roomId, Number(reply[1]));
-          break;
-        case 'CLOSED':
-          this.trackRoomDeadline(roomId, Number(reply[2]));
-          await this.forgetMembers(roomId, reply[3] as string[]);
-          outcome.closed.push({
-            roomId,
-            reason: reply[1] as RoomCloseReason,
-          });
-          break;
+      try {
+        await this.sweepRoom(roomId, now, outcome);
+      } catch (error) {
+        this.logger.error(
+          `Failed to sweep room ${roomId}: ${errorMessage(error)}; retrying in the next pass`,
+        );
       }
     }
     return outcome;
+  }
+
+  /** Closes or removes one room when due, and adds it to `outcome`. */
+  private async sweepRoom(
+    roomId: string,
+    now: number,
+    outcome: SweepOutcome,
+  ): Promise<void> {
+    const reply = (await this.runRoomScript(
+      SWEEP_SCRIPT,
+      roomId,
+      [],
+      now,
+    )) as unknown[];
+    switch (reply[0]) {
+      case 'GONE':
+        await this.forgetRooms([roomId]);
+        break;
+      case 'REMOVED':
+        outcome.removed.push(roomId);
+        await this.forgetRooms([roomId]);
+        break;
+      case 'WAIT':
+        this.trackRoomDeadline(roomId, Number(reply[1]));
+        break;
+      case 'CLOSED':
+        outcome.closed.push({ roomId, reason: reply[1] as RoomCloseReason });
+        this.trackRoomDeadline(roomId, Number(reply[2]));
+        await this.forgetMembers(roomId, reply[3] as string[]);
+        break;
+    }
   }
 
   async clusterStats(): Promise<ClusterStats> {
@@ -644,13 +698,21 @@ export class RedisRoomStore
    * Refreshes this instance's heartbeat and numbers, removes the members of
    * instances whose heartbeat stopped, and drops channel subscriptions of
    * rooms without local members.
+   *
+   * After Redis was unreachable, every instance's last heartbeat may be
+   * older than `INSTANCE_DEAD_AFTER_MS`, although all of them are alive. So
+   * an instance reaps only once `INSTANCE_DEAD_AFTER_MS` has passed since
+   * its first heartbeat after a failure or a reconnect, which gives the
+   * others the time to send theirs. When the index no longer lists this
+   * instance, another one reaped it: its connections' memberships are
+   * checked and the lost ones closed.
    */
   private async heartbeat(): Promise<void> {
     if (!this.isAvailable() || this.stopped) {
       return;
     }
 
-    const dead = (await this.runScript(
+    const [listed, dead] = (await this.runScript(
       HEARTBEAT_SCRIPT,
       [
         this.keys.instances,
@@ -663,14 +725,84 @@ export class RedisRoomStore
         this.options.instanceDeadAfterMs,
         this.longestRoomLifeMs(),
       ],
-    )) as string[];
+    )) as [number, string[]];
+    const wasRegistered = this.registered;
     this.registered = true;
-    for (const instanceId of dead) {
-      if (instanceId !== this.instanceId) {
-        await this.reap(instanceId);
+    if (wasRegistered && Number(listed) === 0) {
+      this.logger.warn(
+        `Instance ${this.instanceId} was missing from the instance index (reaped by another instance, or Redis lost its data); checking its connections' memberships`,
+      );
+      await this.closeLostMembers();
+    }
+
+    const now = Date.now();
+    this.reapAllowedAt ??= now + this.options.instanceDeadAfterMs;
+    if (now >= this.reapAllowedAt) {
+      for (const instanceId of dead) {
+        if (instanceId !== this.instanceId) {
+          await this.reap(instanceId);
+        }
       }
     }
     await this.channels.unsubscribeIdleRooms();
+  }
+
+  /**
+   * Finds the local connections whose membership Redis no longer holds for
+   * this instance, and closes each of them with 1012, so that the device
+   * reconnects and rejoins with its `lastSeq`. A rejoin repeats the join's
+   * checks (closed room, capacity, a newer connection with the same
+   * clientId) and tells the peers, which re-adding the memberships here
+   * would have to copy. The memberships still held go back into this
+   * instance's member set, which the reaper deleted.
+   */
+  private async closeLostMembers(): Promise<void> {
+    const memberships = this.channels.localMemberships();
+    if (memberships.length === 0) {
+      return;
+    }
+
+    const pipeline = this.redis.pipeline();
+    for (const [roomId, connectionId] of memberships) {
+      pipeline.hget(this.keys.room(roomId)[1], connectionId);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const stillHeld: string[] = [];
+    const lost = new Map<string, string[]>();
+    memberships.forEach(([roomId, connectionId], index) => {
+      const [error, value] = results[index] ?? [];
+      if (error) {
+        throw error;
+      }
+      if (
+        typeof value === 'string' &&
+        parseMember(value).instanceId === this.instanceId
+      ) {
+        stillHeld.push(memberEntry(roomId, connectionId));
+        return;
+      }
+      lost.set(connectionId, [...(lost.get(connectionId) ?? []), roomId]);
+    });
+
+    if (stillHeld.length > 0) {
+      await this.redis.sadd(
+        this.keys.instanceMembers(this.instanceId),
+        stillHeld,
+      );
+    }
+    for (const [connectionId, roomIds] of lost) {
+      for (const roomId of roomIds) {
+        this.channels.removeLocalMember(roomId, connectionId);
+      }
+      this.logger.warn(
+        `Connection ${connectionId} is no longer a member of room(s) ${roomIds.join(', ')} in Redis; closing it with ${CloseCode.SERVICE_RESTART} so that the device rejoins`,
+      );
+      this.closeConnection?.(
+        connectionId,
+        CloseCode.SERVICE_RESTART,
+        MEMBERSHIP_LOST_REASON,
+      );
+    }
   }
 
   /**
@@ -912,6 +1044,9 @@ export class RedisRoomStore
       }
     });
     connection.on('close', () => {
+      if (role === 'commands') {
+        this.reapAllowedAt = undefined;
+      }
       if (!lost && !this.stopped) {
         lost = true;
         this.logger.warn(
@@ -936,8 +1071,10 @@ export class RedisRoomStore
   }
 
   /**
-   * Runs once both connections are back: finishes the leaves that failed
-   * and re-sends local members the events published while they were away.
+   * Runs once both connections are back: closes the local connections
+   * whose membership another instance removed meanwhile, finishes the
+   * leaves that failed, and re-sends local members the events published
+   * while they were away.
    */
   private async resume(): Promise<void> {
     if (!this.isAvailable()) {
@@ -945,6 +1082,7 @@ export class RedisRoomStore
     }
     await this.onCommandsReady();
     await this.heartbeat();
+    await this.closeLostMembers();
     await this.finishPendingLeaves();
     await this.channels.catchUp();
   }

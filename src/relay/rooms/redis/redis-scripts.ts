@@ -21,11 +21,13 @@ function script(name: string, body: string): LuaScript {
  * starts its arguments with: ARGV[1] now (ms), ARGV[2] idle TTL (ms),
  * ARGV[3] maximum age (ms), ARGV[4] grace added to key TTLs (ms).
  *
- * `finish` sets the TTL of the room's keys after a change and returns the
- * time at which the sweep must look at the room next. A room with members
- * lives until it closes (its `expiresAt` or maximum age) plus the idle TTL;
- * an empty room lives for the idle TTL. The grace lets the sweep remove a
- * room, and tell the instances, before Redis drops its keys on its own.
+ * `finish` sets the TTL of the room's keys after a change. It returns the
+ * time at which the sweep must look at the room next, which is when the
+ * room closes (its `expiresAt` or maximum age) or, once empty, when its
+ * idle TTL ends, whichever comes first. A room with members lives until it
+ * closes plus the idle TTL; an empty room lives for the idle TTL. The grace
+ * lets the sweep remove a room, and tell the instances, before Redis drops
+ * its keys on its own.
  */
 const ROOM_PRELUDE = `
 local now = tonumber(ARGV[1])
@@ -44,12 +46,16 @@ local function closeTime()
 end
 
 local function finish()
-  local emptySince = tonumber(redis.call('HGET', KEYS[1], 'emptySince'))
+  local state = redis.call('HMGET', KEYS[1], 'emptySince', 'closedReason')
+  local emptySince = tonumber(state[1])
   local due
   local ttl
   if emptySince then
     due = emptySince + idleTtl
     ttl = math.max(due - now, 0) + grace
+    if not state[2] then
+      due = math.min(due, closeTime())
+    end
   else
     due = closeTime()
     ttl = math.max(due - now, 0) + idleTtl + grace
@@ -65,6 +71,9 @@ end
  * Adds a member, creating the room on its first join (`MemoryRoomStore.join`).
  * ARGV[5] clientId, [6] role, [7] connectionId, [8] member JSON,
  * [9] lastSeq, [10] expiresAt or '', [11] creators allowed.
+ * Returns {'ROOM_CLOSED', reason}, {'FORBIDDEN', role of the member with
+ * the same clientId or connection}, {'ROOM_FULL', members of the role} or
+ * {'OK', ...}.
  */
 export const JOIN_SCRIPT = script(
   'join',
@@ -85,6 +94,7 @@ local clientId, role, connectionId = ARGV[5], ARGV[6], ARGV[7]
 local entries = redis.call('HGETALL', KEYS[2])
 local replacedField = false
 local replaced = false
+local replacedRole = false
 local taken = 0
 for i = 1, #entries, 2 do
   local member = cjson.decode(entries[i + 1])
@@ -92,9 +102,16 @@ for i = 1, #entries, 2 do
       (member.clientId == clientId or entries[i] == connectionId) then
     replacedField = entries[i]
     replaced = entries[i + 1]
+    replacedRole = member.role
   elseif member.role == role then
     taken = taken + 1
   end
+end
+
+-- Only a member of the same role may be replaced, so that a payer cannot
+-- take over a creator's clientId. A room created by this join is empty.
+if replacedField and replacedRole ~= role then
+  return {'FORBIDDEN', replacedRole}
 end
 
 local capacity = 1
@@ -170,17 +187,25 @@ return {value, remaining, finish()}
  * [8] effect requiresPendingPayment '1'/'0', [9] effect pendingPayment
  * '1'/'0'/'', [10] effect verified '1'/'0', [11] frame head, [12] frame
  * tail, [13] history limit, [14] event limit, [15] channel, [16] publish
- * command (SPUBLISH or PUBLISH), [17] roomId.
+ * command (SPUBLISH or PUBLISH), [17] roomId, [18] '1' to create the room,
+ * empty, when it does not exist (only without a connectionId).
  *
  * A rejected transition returns the flow state, and the caller runs
  * `applyFlowEffect` on it for the reason, so the wording stays in one place.
+ * The room is created only when the event is accepted, so a rejected event
+ * leaves nothing behind. NOTE: `MemoryRoomStore` keeps the empty room in
+ * that case; no caller gets there, because a verified result is always
+ * accepted by a new room.
  */
 export const APPEND_SCRIPT = script(
   'append',
   `
 local connectionId = ARGV[5]
-if redis.call('EXISTS', KEYS[1]) == 0 or (connectionId ~= '' and
-    redis.call('HEXISTS', KEYS[2], connectionId) == 0) then
+local create = redis.call('EXISTS', KEYS[1]) == 0
+if create and (connectionId ~= '' or ARGV[18] ~= '1') then
+  return {'NOT_IN_ROOM'}
+end
+if connectionId ~= '' and redis.call('HEXISTS', KEYS[2], connectionId) == 0 then
   return {'NOT_IN_ROOM'}
 end
 
@@ -188,7 +213,12 @@ local recipients = redis.call('HLEN', KEYS[2])
 if connectionId ~= '' then
   recipients = recipients - 1
 end
-local state = redis.call('HMGET', KEYS[1], 'status', 'pendingPayment', 'paidVerified')
+local state
+if create then
+  state = {'OPEN', '0', '0'}
+else
+  state = redis.call('HMGET', KEYS[1], 'status', 'pendingPayment', 'paidVerified')
+end
 local status = state[1]
 local pending = state[2] == '1'
 local verified = state[3] == '1'
@@ -225,6 +255,11 @@ if redis.call('HLEN', KEYS[4]) >= tonumber(ARGV[14]) then
   return {'EVENT_LIMIT'}
 end
 
+if create then
+  redis.call('HSET', KEYS[1], 'status', 'OPEN', 'pendingPayment', '0',
+    'paidVerified', '0', 'seq', '0', 'createdAt', ARGV[1],
+    'emptySince', ARGV[1])
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('HSET', KEYS[1], 'status', nextStatus,
   'pendingPayment', nextPending and '1' or '0',
@@ -239,7 +274,11 @@ end
 redis.call(ARGV[16], ARGV[15],
   cjson.encode({r = ARGV[17], s = seq, f = frame, x = connectionId}))
 
-return {'OK', seq, recipients, nextStatus, finish()}
+local createdAt = ''
+if create then
+  createdAt = ARGV[1]
+end
+return {'OK', seq, recipients, nextStatus, finish(), createdAt}
 `,
 );
 
@@ -271,8 +310,10 @@ return {value, advanced}
 );
 
 /**
- * Closes a room past its `expiresAt` or maximum age, or removes one empty
- * for longer than the idle TTL (`MemoryRoomStore.sweep`, for one room).
+ * Removes a room empty for longer than the idle TTL, or closes one past its
+ * `expiresAt` or maximum age, empty or not (`MemoryRoomStore.sweep`, for
+ * one room). A closed room keeps the time it emptied, or empties now, and
+ * the idle TTL then removes it.
  * Returns {'GONE'}, {'REMOVED'}, {'WAIT', due} or
  * {'CLOSED', reason, due, removed member JSONs}.
  */
@@ -283,20 +324,21 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return {'GONE'}
 end
 
-local emptySince = tonumber(redis.call('HGET', KEYS[1], 'emptySince'))
-if emptySince then
-  if now - emptySince >= idleTtl then
-    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-    return {'REMOVED'}
-  end
-  return {'WAIT', emptySince + idleTtl}
+local state = redis.call('HMGET', KEYS[1], 'emptySince', 'closedReason',
+  'createdAt', 'expiresAt')
+local emptySince = tonumber(state[1])
+if emptySince and now - emptySince >= idleTtl then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+  return {'REMOVED'}
+end
+if state[2] then
+  return {'WAIT', finish()}
 end
 
-local times = redis.call('HMGET', KEYS[1], 'createdAt', 'expiresAt')
 local reason = false
-if times[2] and tonumber(times[2]) <= now then
+if state[4] and tonumber(state[4]) <= now then
   reason = 'EXPIRED'
-elseif now - tonumber(times[1]) >= maxAge then
+elseif now - tonumber(state[3]) >= maxAge then
   reason = 'MAX_AGE'
 end
 if not reason then
@@ -305,7 +347,10 @@ end
 
 local members = redis.call('HVALS', KEYS[2])
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'closedReason', reason, 'emptySince', ARGV[1])
+redis.call('HSET', KEYS[1], 'closedReason', reason)
+if not emptySince then
+  redis.call('HSET', KEYS[1], 'emptySince', ARGV[1])
+end
 return {'CLOSED', reason, finish(), members}
 `,
 );
@@ -316,17 +361,24 @@ return {'CLOSED', reason, finish(), members}
  * the instance's member set. ARGV[1] instance id, [2] stats JSON, [3] time
  * after which an instance without a heartbeat is dead (ms), [4] how long
  * the index and the member set outlive the last heartbeat (ms), the
- * longest a room can live. Returns the ids of dead instances.
+ * longest a room can live. Returns {1 when the index still held this
+ * instance before this heartbeat, else 0; ids of dead instances}. The
+ * index loses an instance when another one reaped it, or with Redis's data.
  */
 export const HEARTBEAT_SCRIPT: LuaScript = (() => {
   const source = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local listed = 0
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  listed = 1
+end
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
-return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+return {listed,
+  redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))}
 `;
   return {
     name: 'heartbeat',

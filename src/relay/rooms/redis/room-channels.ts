@@ -92,6 +92,16 @@ export class RoomChannels {
     return this.localMembers.get(roomId)?.has(connectionId) ?? false;
   }
 
+  /** Returns every local membership as `[roomId, connectionId]`. */
+  localMemberships(): [string, string][] {
+    return [...this.localMembers].flatMap(([roomId, members]) =>
+      [...members].map((connectionId): [string, string] => [
+        roomId,
+        connectionId,
+      ]),
+    );
+  }
+
   /**
    * Starts collecting the relayed events of a room for a join. Frames that
    * arrive before the join's reply find the joining connection not yet
