@@ -14,6 +14,13 @@ export const ClientErrorCode = {
   ROOM_CLOSED: 'ROOM_CLOSED',
   /** `maxReconnectAttempts` connection attempts failed in a row. */
   RECONNECT_FAILED: 'RECONNECT_FAILED',
+  /**
+   * The server closed the connection with 1008: it joined no room within
+   * the server's `JOIN_TIMEOUT_MS`, or kept exceeding the rate limit.
+   */
+  POLICY_VIOLATION: 'POLICY_VIOLATION',
+  /** The server rejected the WebSocket upgrade with HTTP 401 or 403. */
+  UPGRADE_REJECTED: 'UPGRADE_REJECTED',
   /** The client was used in a way its state does not allow. */
   INVALID_STATE: 'INVALID_STATE',
 } as const;

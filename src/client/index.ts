@@ -25,6 +25,7 @@ export {
 } from './relay-client.js';
 export {
   RelayRoom,
+  type ClaimedResult,
   type RelayedEvent,
   type RelayedPayload,
   type RoomEventMap,

@@ -11,7 +11,11 @@ import {
   type RelayedEventData,
 } from '../protocol/index.js';
 import { ClientErrorCode, RelayServerError } from './errors.js';
-import { RelayClient, type ConnectionState } from './relay-client.js';
+import {
+  RelayClient,
+  type ConnectionState,
+  type RelayClientOptions,
+} from './relay-client.js';
 import type { RelayRoom } from './relay-room.js';
 import type { WebSocketLike } from './websocket.js';
 
@@ -61,6 +65,12 @@ class FakeSocket implements WebSocketLike {
     this.onclose?.({ code, reason: '' });
   }
 
+  /** Fails the upgrade the way `ws` does: an error naming the status, then a close. */
+  rejectUpgrade(status: number): void {
+    this.onerror?.({ message: `Unexpected server response: ${status}` });
+    this.drop(1006);
+  }
+
   sentOf(event: string): Record<string, unknown>[] {
     return this.sent
       .filter((frame) => frame.event === event)
@@ -71,7 +81,11 @@ class FakeSocket implements WebSocketLike {
 const ROOM = 'room-1';
 const CREATED_AT = '2026-01-01T00:00:00.000Z';
 
-function relayed(event: string, seq: number): Frame<string, RelayedEventData> {
+function relayed(
+  event: string,
+  seq: number,
+  fields: Partial<RelayedEventData> = {},
+): Frame<string, RelayedEventData> {
   return {
     event,
     data: {
@@ -80,8 +94,22 @@ function relayed(event: string, seq: number): Frame<string, RelayedEventData> {
       eventId: `event-${seq}`,
       at: CREATED_AT,
       from: { clientId: 'payer-1', role: Role.PAYER },
+      ...fields,
     },
   };
+}
+
+/** Replies to the latest send of `event` on `socket` with an `ACK` at `seq`. */
+function acknowledge(socket: FakeSocket, event: string, seq: number): void {
+  const sent = socket.sentOf(event);
+  socket.receive(ServerEvent.ACK, {
+    event,
+    roomId: ROOM,
+    eventId: sent[sent.length - 1].eventId,
+    seq,
+    deliveredTo: 1,
+    duplicate: false,
+  });
 }
 
 function joined(
@@ -103,7 +131,7 @@ function joined(
   };
 }
 
-function newClient(): RelayClient {
+function newClient(overrides: Partial<RelayClientOptions> = {}): RelayClient {
   return new RelayClient({
     url: 'ws://relay.test/ws',
     WebSocket: FakeSocket,
@@ -113,6 +141,7 @@ function newClient(): RelayClient {
     livenessTimeoutMs: 3_000,
     requestTimeoutMs: 60_000,
     receiptDelayMs: 50,
+    ...overrides,
   });
 }
 
@@ -453,5 +482,413 @@ describe(RelayClient.name, () => {
     expect(states).toEqual(['connecting', 'reconnecting', 'closed']);
     expect(client.state).toBe('closed');
     expect(errors).toHaveLength(1);
+  });
+
+  describe('result status', () => {
+    it('keeps the status on an unverified success', async () => {
+      const setup = await joinedClient(Role.CREATOR, 1, [
+        relayed(ClientEvent.CLICKED_PAY, 1),
+      ]);
+      client = setup.client;
+      const statuses: RoomStatus[] = [];
+      const claims: (string | undefined)[] = [];
+      setup.room.on('status', ({ status }) => statuses.push(status));
+      setup.room.on('claimedResult', (claim) => claims.push(claim?.event));
+
+      setup.socket.receive(
+        ClientEvent.PAYMENT_SUCCESS,
+        relayed(ClientEvent.PAYMENT_SUCCESS, 2, { verified: false }).data,
+      );
+      expect(setup.room.status).toBe(RoomStatus.IN_PROGRESS);
+      expect(setup.room.claimedResult).toMatchObject({
+        event: ClientEvent.PAYMENT_SUCCESS,
+        seq: 2,
+        from: { clientId: 'payer-1', role: Role.PAYER },
+      });
+
+      const verified = relayed(ClientEvent.PAYMENT_SUCCESS, 3, {
+        verified: true,
+      });
+      delete verified.data.from;
+      setup.socket.receive(ClientEvent.PAYMENT_SUCCESS, verified.data);
+      expect(setup.room.status).toBe(RoomStatus.PAID);
+      expect(setup.room.claimedResult).toBeUndefined();
+      expect(statuses).toEqual([RoomStatus.PAID]);
+      expect(claims).toEqual([ClientEvent.PAYMENT_SUCCESS, undefined]);
+    });
+
+    it('takes PAID from the join snapshot', async () => {
+      const setup = await joinedClient(Role.CREATOR, 2, [
+        relayed(ClientEvent.CLICKED_PAY, 1),
+        relayed(ClientEvent.PAYMENT_SUCCESS, 2, { verified: false }),
+      ]);
+      client = setup.client;
+      setup.socket.drop();
+      const socket = reconnect();
+      socket.receive(
+        ServerEvent.ROOM_JOINED,
+        joined(2, [], { status: RoomStatus.PAID }),
+      );
+      expect(setup.room.status).toBe(RoomStatus.PAID);
+    });
+
+    it('applies an unverified payment error', async () => {
+      const setup = await joinedClient(Role.CREATOR, 1, [
+        relayed(ClientEvent.CLICKED_PAY, 1),
+      ]);
+      client = setup.client;
+      setup.socket.receive(
+        ClientEvent.PAYMENT_ERROR,
+        relayed(ClientEvent.PAYMENT_ERROR, 2, {
+          verified: false,
+          code: 'CARD_DECLINED',
+        }).data,
+      );
+      expect(setup.room.status).toBe(RoomStatus.FAILED);
+      expect(setup.room.claimedResult?.event).toBe(ClientEvent.PAYMENT_ERROR);
+
+      setup.socket.receive(
+        ClientEvent.CLICKED_PAY,
+        relayed(ClientEvent.CLICKED_PAY, 3).data,
+      );
+      expect(setup.room.status).toBe(RoomStatus.IN_PROGRESS);
+      expect(setup.room.claimedResult).toBeUndefined();
+    });
+
+    it('keeps the status after the own success ACK', async () => {
+      const setup = await joinedClient(Role.PAYER);
+      client = setup.client;
+      const paying = setup.room.clickedPay();
+      acknowledge(setup.socket, ClientEvent.CLICKED_PAY, 1);
+      await paying;
+      const succeeding = setup.room.paymentSucceeded();
+      acknowledge(setup.socket, ClientEvent.PAYMENT_SUCCESS, 2);
+      await succeeding;
+
+      expect(setup.room.status).toBe(RoomStatus.IN_PROGRESS);
+      expect(setup.room.claimedResult).toMatchObject({
+        event: ClientEvent.PAYMENT_SUCCESS,
+        seq: 2,
+        from: { clientId: 'device-1', role: Role.PAYER },
+      });
+    });
+  });
+
+  describe('rejected re-join', () => {
+    it.each([
+      ErrorCode.UNAVAILABLE,
+      ErrorCode.RATE_LIMITED,
+      ErrorCode.INTERNAL_ERROR,
+    ])('retries after %s with back-off', async (code) => {
+      const setup = await joinedClient(Role.CREATOR);
+      client = setup.client;
+      const stopped: Error[] = [];
+      setup.room.on('stopped', (error) => stopped.push(error));
+      setup.socket.drop();
+
+      const socket = reconnect();
+      socket.receive(ServerEvent.ERROR, {
+        code,
+        message: 'try again',
+        event: ClientEvent.JOIN_ROOM,
+      });
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM)).toHaveLength(1);
+      jest.advanceTimersByTime(100);
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM)).toHaveLength(2);
+      socket.receive(ServerEvent.ROOM_JOINED, joined(0));
+
+      expect(stopped).toEqual([]);
+      expect(setup.room.joined).toBe(true);
+      expect(client.room(ROOM)).toBe(setup.room);
+    });
+
+    it.each([
+      ErrorCode.FORBIDDEN,
+      ErrorCode.UNAUTHORIZED,
+      ErrorCode.ROOM_FULL,
+      ErrorCode.ROOM_CLOSED,
+      ErrorCode.VALIDATION_FAILED,
+    ])('stops the room after %s', async (code) => {
+      const setup = await joinedClient(Role.CREATOR);
+      client = setup.client;
+      const stopped: Error[] = [];
+      setup.room.on('stopped', (error) => stopped.push(error));
+      setup.socket.drop();
+
+      const socket = reconnect();
+      socket.receive(ServerEvent.ERROR, {
+        code,
+        message: 'final',
+        event: ClientEvent.JOIN_ROOM,
+      });
+      jest.advanceTimersByTime(1_000);
+
+      expect(stopped).toHaveLength(1);
+      expect(stopped[0]).toMatchObject({ code });
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM)).toHaveLength(1);
+    });
+  });
+
+  describe('joins in flight', () => {
+    async function openClient(
+      overrides: Partial<RelayClientOptions> = {},
+    ): Promise<FakeSocket> {
+      client = newClient(overrides);
+      const connected = client.connect();
+      const socket = FakeSocket.latest();
+      socket.open();
+      await connected;
+      return socket;
+    }
+
+    it('sends one JOIN_ROOM at a time', async () => {
+      const socket = await openClient();
+      const first = client!.joinRoom('room-a', Role.PAYER);
+      const second = client!.joinRoom('room-b', Role.CREATOR);
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM).map((d) => d.roomId)).toEqual(
+        ['room-a'],
+      );
+
+      socket.receive(
+        ServerEvent.ROOM_JOINED,
+        joined(0, [], { roomId: 'room-a', role: Role.PAYER }),
+      );
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM).map((d) => d.roomId)).toEqual(
+        ['room-a', 'room-b'],
+      );
+      socket.receive(
+        ServerEvent.ROOM_JOINED,
+        joined(0, [], { roomId: 'room-b' }),
+      );
+      await expect(first).resolves.toMatchObject({ roomId: 'room-a' });
+      await expect(second).resolves.toMatchObject({ roomId: 'room-b' });
+    });
+
+    it('gives a join error to the left room', async () => {
+      const socket = await openClient();
+      const first = client!.joinRoom('room-a', Role.PAYER);
+      const second = client!.joinRoom('room-b', Role.CREATOR);
+      const leaving = client!.leaveRoom('room-a');
+      await expect(first).rejects.toMatchObject({
+        code: ClientErrorCode.ROOM_LEFT,
+      });
+
+      socket.receive(ServerEvent.ERROR, {
+        code: ErrorCode.ROOM_FULL,
+        message: 'Room "room-a" is full',
+        event: ClientEvent.JOIN_ROOM,
+      });
+      await leaving;
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM).map((d) => d.roomId)).toEqual(
+        ['room-a', 'room-b'],
+      );
+      socket.receive(
+        ServerEvent.ROOM_JOINED,
+        joined(0, [], { roomId: 'room-b' }),
+      );
+      await expect(second).resolves.toMatchObject({ roomId: 'room-b' });
+      expect(socket.sentOf(ClientEvent.LEAVE_ROOM)).toEqual([]);
+    });
+
+    it('leaves a room joined after leave()', async () => {
+      const socket = await openClient();
+      const joining = client!.joinRoom(ROOM, Role.CREATOR);
+      let left = false;
+      const leaving = client!.leaveRoom(ROOM).then(() => {
+        left = true;
+      });
+      await expect(joining).rejects.toMatchObject({
+        code: ClientErrorCode.ROOM_LEFT,
+      });
+
+      socket.receive(ServerEvent.ROOM_JOINED, joined(0));
+      expect(socket.sentOf(ClientEvent.LEAVE_ROOM)).toEqual([{ roomId: ROOM }]);
+      await Promise.resolve();
+      expect(left).toBe(false);
+      socket.receive(ServerEvent.ROOM_LEFT, {
+        roomId: ROOM,
+        reason: LeaveReason.LEFT,
+      });
+      await leaving;
+      expect(left).toBe(true);
+      expect(client!.room(ROOM)).toBeUndefined();
+    });
+
+    it('leaves a room whose join timed out', async () => {
+      const socket = await openClient({ requestTimeoutMs: 500 });
+      const joining = client!.joinRoom(ROOM, Role.CREATOR);
+      jest.advanceTimersByTime(500);
+      await expect(joining).rejects.toMatchObject({
+        code: ClientErrorCode.TIMEOUT,
+      });
+
+      socket.receive(ServerEvent.ROOM_JOINED, joined(0));
+      expect(socket.sentOf(ClientEvent.LEAVE_ROOM)).toEqual([{ roomId: ROOM }]);
+    });
+  });
+
+  describe('payer re-join', () => {
+    it('sends the seq of its own acknowledged events', async () => {
+      const setup = await joinedClient(Role.PAYER);
+      client = setup.client;
+      const handed: number[] = [];
+      setup.room.on('event', (frame) => handed.push(frame.data.seq));
+      const steps = [
+        ClientEvent.ENTERED_SUMMARY,
+        ClientEvent.CLICKED_PROCEED,
+        ClientEvent.CLICKED_PAY,
+      ];
+      for (const [index, event] of steps.entries()) {
+        const sending = setup.room.send(event);
+        acknowledge(setup.socket, event, index + 1);
+        await sending;
+      }
+      setup.socket.drop();
+
+      const socket = reconnect();
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM)[0]).toMatchObject({
+        lastSeq: 3,
+      });
+      expect(handed).toEqual([]);
+    });
+
+    it('skips its own events repeated in missed', async () => {
+      const setup = await joinedClient(Role.PAYER);
+      client = setup.client;
+      const handed: number[] = [];
+      setup.room.on('event', (frame) => handed.push(frame.data.seq));
+      // The ACK of seq 2 overtakes the creator's event at seq 1.
+      const sending = setup.room.clickedProceed();
+      acknowledge(setup.socket, ClientEvent.CLICKED_PROCEED, 2);
+      await sending;
+      setup.socket.drop();
+
+      const socket = reconnect();
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM)[0]).toMatchObject({
+        lastSeq: 0,
+      });
+      socket.receive(
+        ServerEvent.ROOM_JOINED,
+        joined(
+          2,
+          [
+            relayed('CREATOR_NOTE', 1, {
+              from: { clientId: 'creator-1', role: Role.CREATOR },
+            }),
+            relayed(ClientEvent.CLICKED_PROCEED, 2, {
+              from: { clientId: 'device-1', role: Role.PAYER },
+            }),
+          ],
+          { role: Role.PAYER },
+        ),
+      );
+      expect(handed).toEqual([1]);
+      expect(setup.room.lastSeq).toBe(2);
+    });
+  });
+
+  describe('RATE_LIMITED without an event', () => {
+    const rateLimited = {
+      code: ErrorCode.RATE_LIMITED,
+      message: 'Too many messages',
+    };
+
+    it('re-sends the oldest send after back-off', async () => {
+      const setup = await joinedClient(Role.PAYER);
+      client = setup.client;
+      const first = setup.room.clickedProceed();
+      const second = setup.room.paymentMethodChanged('PIX');
+      const [firstSent] = setup.socket.sentOf(ClientEvent.CLICKED_PROCEED);
+
+      setup.socket.receive(ServerEvent.ERROR, rateLimited);
+      expect(setup.socket.sentOf(ClientEvent.CLICKED_PROCEED)).toHaveLength(1);
+      jest.advanceTimersByTime(100);
+      const resent = setup.socket.sentOf(ClientEvent.CLICKED_PROCEED);
+      expect(resent).toHaveLength(2);
+      expect(resent[1].eventId).toBe(firstSent.eventId);
+      expect(
+        setup.socket.sentOf(ClientEvent.PAYMENT_METHOD_CHANGED),
+      ).toHaveLength(1);
+
+      acknowledge(setup.socket, ClientEvent.PAYMENT_METHOD_CHANGED, 1);
+      acknowledge(setup.socket, ClientEvent.CLICKED_PROCEED, 2);
+      await expect(first).resolves.toMatchObject({ seq: 2 });
+      await expect(second).resolves.toMatchObject({ seq: 1 });
+    });
+
+    it('re-sends a rate-limited JOIN_ROOM', async () => {
+      client = newClient();
+      const connected = client.connect();
+      const socket = FakeSocket.latest();
+      socket.open();
+      await connected;
+      const joining = client.joinRoom(ROOM, Role.CREATOR);
+
+      socket.receive(ServerEvent.ERROR, rateLimited);
+      jest.advanceTimersByTime(100);
+      expect(socket.sentOf(ClientEvent.JOIN_ROOM)).toHaveLength(2);
+      socket.receive(ServerEvent.ROOM_JOINED, joined(0));
+      await expect(joining).resolves.toMatchObject({ roomId: ROOM });
+    });
+
+    it('still times out a send', async () => {
+      const setup = await joinedClient(Role.PAYER);
+      client = setup.client;
+      const sending = setup.room.clickedPay();
+      setup.socket.receive(ServerEvent.ERROR, rateLimited);
+      jest.advanceTimersByTime(60_000);
+      await expect(sending).rejects.toMatchObject({
+        code: ClientErrorCode.TIMEOUT,
+      });
+    });
+  });
+
+  describe('final closes', () => {
+    it('stops after a 1008 close', async () => {
+      const setup = await joinedClient(Role.CREATOR);
+      client = setup.client;
+      const errors: Error[] = [];
+      client.on('error', (error) => errors.push(error));
+      setup.socket.drop(CloseCode.POLICY_VIOLATION);
+      jest.advanceTimersByTime(10_000);
+
+      expect(client.state).toBe('closed');
+      expect(FakeSocket.instances).toHaveLength(1);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({
+        code: ClientErrorCode.POLICY_VIOLATION,
+      });
+    });
+
+    it.each([401, 403])(
+      'stops after an upgrade rejected with %i',
+      async (status) => {
+        client = newClient();
+        const connected = client.connect();
+        FakeSocket.latest().rejectUpgrade(status);
+        await expect(connected).rejects.toMatchObject({
+          code: ClientErrorCode.UPGRADE_REJECTED,
+        });
+        jest.advanceTimersByTime(10_000);
+        expect(client.state).toBe('closed');
+        expect(FakeSocket.instances).toHaveLength(1);
+      },
+    );
+
+    it.each([429, 503])(
+      'reconnects after an upgrade rejected with %i',
+      async (status) => {
+        client = newClient();
+        const delays: number[] = [];
+        client.on('reconnectScheduled', ({ delayMs }) => delays.push(delayMs));
+        const connected = client.connect();
+        FakeSocket.latest().rejectUpgrade(status);
+        jest.advanceTimersByTime(100);
+        FakeSocket.latest().open();
+        await connected;
+        expect(delays).toEqual([100]);
+        expect(client.state).toBe('open');
+      },
+    );
   });
 });

@@ -1,6 +1,7 @@
 import {
   ClientEvent,
   CloseCode,
+  ErrorCode,
   LeaveReason,
   ServerEvent,
   type AckData,
@@ -23,7 +24,12 @@ import {
   RelayClientError,
   RelayServerError,
 } from './errors.js';
-import { RelayRoom, type RelayedEvent, type RoomHost } from './relay-room.js';
+import {
+  RelayRoom,
+  type RelayedEvent,
+  type RoomHost,
+  type UnansweredRequest,
+} from './relay-room.js';
 import {
   globalWebSocket,
   OPEN_STATE,
@@ -53,8 +59,10 @@ export type ClientEventMap = {
   /** The socket was dropped because no frame arrived within `livenessTimeoutMs`. */
   livenessTimeout: [];
   /**
-   * A problem outside any pending request: `maxReconnectAttempts` reached,
-   * or an `ERROR` that replies to no pending request (a rejected `RECEIVED`).
+   * A problem outside any pending request: the client stopped reconnecting
+   * (`maxReconnectAttempts` reached, a 1008 close, an upgrade rejected with
+   * 401 or 403), or an `ERROR` that replies to no pending request (a
+   * rejected `RECEIVED`).
    */
   error: [Error];
 };
@@ -72,7 +80,11 @@ export interface RelayClientOptions {
   clientId?: string;
   /** Reconnect delays; see `BackoffOptions` for each default. */
   reconnect?: Partial<BackoffOptions>;
-  /** Connection attempts that may fail in a row before the client stops. Default: no limit. */
+  /**
+   * Connection attempts that may fail in a row before the client stops.
+   * Default: no limit. A 1008 close and an upgrade rejected with 401 or 403
+   * stop the client at once, whatever this limit.
+   */
   maxReconnectAttempts?: number;
   /** Time an attempt may take to open the socket, in ms. Default 10 000. */
   connectTimeoutMs?: number;
@@ -119,10 +131,35 @@ export const LIVENESS_CLOSE_CODE = 4000;
 const NORMAL_CLOSURE = 1000;
 
 /**
+ * HTTP statuses of a rejected upgrade after which reconnecting cannot help:
+ * a missing or invalid token (401) or a forbidden origin (403). The `ws`
+ * package reports the status in its error message; browsers do not, so
+ * there the client keeps retrying with back-off.
+ */
+const FINAL_UPGRADE_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+const UPGRADE_STATUS_PATTERN = /Unexpected server response: (\d{3})/;
+
+/** The `JOIN_ROOM` that awaits its reply on the current socket. */
+interface JoinInFlight {
+  room: RelayRoom;
+  data: Record<string, unknown>;
+  /** Position of its latest transmission; `Infinity` once a `RATE_LIMITED` took it. */
+  transmission: number;
+  /** Callers of `leave()` for this room, resolved once it is out of the server. */
+  leaveWaiters: (() => void)[];
+}
+
+interface PendingLeave {
+  roomId: string;
+  resolve: () => void;
+  transmission: number;
+}
+
+/**
  * A device's connection to the payment relay. It reconnects with
  * exponential back-off and jitter, re-joins every room with the highest
- * `seq` it handed to the app, and keeps a stable `clientId`, so a room's
- * listeners see each event once, in order, across network failures.
+ * `seq` up to which it has every event, and keeps a stable `clientId`, so a
+ * room's listeners see each event once, in order, across network failures.
  *
  * It depends on neither Nest nor Node: any WebSocket constructor with the
  * browser's API works.
@@ -132,9 +169,20 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
   private currentState: ConnectionState = 'closed';
   private socket?: WebSocketLike;
   private readonly rooms = new Map<string, RelayRoom>();
-  /** Rooms whose `JOIN_ROOM` on the current socket awaits a reply, in send order. */
-  private pendingJoins: RelayRoom[] = [];
-  private pendingLeaves: (() => void)[] = [];
+  /**
+   * Rooms waiting to send `JOIN_ROOM` on the current socket, in request
+   * order. One join is in flight at a time, because the server's `ERROR`
+   * for a join does not name the room.
+   */
+  private joinQueue: RelayRoom[] = [];
+  private joinInFlight?: JoinInFlight;
+  private pendingLeaves: PendingLeave[] = [];
+  /** Order of the frames sent, for matching a `RATE_LIMITED` error to its request. */
+  private transmissions = 0;
+  /** `RATE_LIMITED` errors since the last accepted request; indexes the back-off. */
+  private rateLimitedStreak = 0;
+  private rateLimitTimer?: ReturnType<typeof setTimeout>;
+  private readonly rateLimitedResends: (() => void)[] = [];
   /** Connection attempts that failed in a row. */
   private failedAttempts = 0;
   /** Retries scheduled with a delay since the last open socket; indexes the back-off. */
@@ -284,13 +332,17 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
       isOpen: () => this.isOpen(),
       sendFrame: (event, data) => this.sendFrame(event, data),
       requestJoin: (room) => this.requestJoin(room),
-      requestLeave: (room) => this.requestLeave(room),
+      requestLeave: (room, joined) => this.requestLeave(room, joined),
       forget: (room) => {
         if (this.rooms.get(room.roomId) === room) {
           this.rooms.delete(room.roomId);
         }
-        this.pendingJoins = this.pendingJoins.filter((entry) => entry !== room);
+        // A join in flight stays, so that its reply is matched and undone.
+        this.joinQueue = this.joinQueue.filter((entry) => entry !== room);
       },
+      nextTransmission: () => this.nextTransmission(),
+      backoffDelay: (attempt) =>
+        backoffDelay(attempt, this.options.reconnect, this.options.random),
       generateId: () => randomId(this.options.random),
     };
   }
@@ -308,18 +360,66 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
     this.socket.send(JSON.stringify({ event, data }));
   }
 
-  private requestJoin(room: RelayRoom): void {
-    this.pendingJoins.push(room);
-    this.sendFrame(ClientEvent.JOIN_ROOM, room.joinData());
+  private nextTransmission(): number {
+    this.transmissions += 1;
+    return this.transmissions;
   }
 
-  private requestLeave(room: RelayRoom): Promise<void> {
+  private requestJoin(room: RelayRoom): void {
+    if (!this.isOpen() || room.ended) {
+      return;
+    }
+    if (this.joinInFlight?.room === room || this.joinQueue.includes(room)) {
+      return;
+    }
+    this.joinQueue.push(room);
+    this.sendNextJoin();
+  }
+
+  /** Sends the oldest queued `JOIN_ROOM` unless another one awaits its reply. */
+  private sendNextJoin(): void {
+    while (!this.joinInFlight && this.isOpen()) {
+      const room = this.joinQueue.shift();
+      if (!room) {
+        return;
+      }
+      if (room.ended) {
+        continue;
+      }
+      const data = room.joinData();
+      this.joinInFlight = {
+        room,
+        data,
+        transmission: this.nextTransmission(),
+        leaveWaiters: [],
+      };
+      this.sendFrame(ClientEvent.JOIN_ROOM, data);
+    }
+  }
+
+  private requestLeave(room: RelayRoom, joined: boolean): Promise<void> {
+    const flight = this.joinInFlight;
+    if (flight?.room === room) {
+      return new Promise<void>((resolve) => flight.leaveWaiters.push(resolve));
+    }
+    if (!joined) {
+      return Promise.resolve();
+    }
+    return this.sendLeave(room.roomId);
+  }
+
+  /** Sends `LEAVE_ROOM`; resolves on its reply, or at once when no socket is open. */
+  private sendLeave(roomId: string): Promise<void> {
     if (!this.isOpen()) {
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      this.pendingLeaves.push(resolve);
-      this.sendFrame(ClientEvent.LEAVE_ROOM, { roomId: room.roomId });
+      this.pendingLeaves.push({
+        roomId,
+        resolve,
+        transmission: this.nextTransmission(),
+      });
+      this.sendFrame(ClientEvent.LEAVE_ROOM, { roomId });
     });
   }
 
@@ -351,11 +451,16 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
     }
     this.socket = socket;
 
+    // An error is always followed by a close, which does the work. The `ws`
+    // package names the HTTP status of a rejected upgrade in the error.
+    let upgradeStatus: number | undefined;
     socket.onopen = () => this.handleOpen(socket);
     socket.onmessage = (event) => this.handleMessage(socket, event.data);
-    socket.onclose = (event) => this.handleClose(socket, event.code);
-    // An error is always followed by a close, which does the work.
-    socket.onerror = () => undefined;
+    socket.onclose = (event) =>
+      this.handleClose(socket, event.code, upgradeStatus);
+    socket.onerror = (event) => {
+      upgradeStatus = upgradeStatusOf(event);
+    };
     this.connectTimer = setTimeout(() => {
       if (this.socket === socket && this.currentState !== 'open') {
         this.dropSocket(socket);
@@ -382,24 +487,28 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
     }
   }
 
-  private handleClose(socket: WebSocketLike, code: number): void {
+  private handleClose(
+    socket: WebSocketLike,
+    code: number,
+    upgradeStatus: number | undefined,
+  ): void {
     if (socket !== this.socket) {
       return;
     }
     this.detach(socket);
-    this.afterSocketEnd(code);
+    this.afterSocketEnd(code, upgradeStatus);
   }
 
   /** Cleans up after the current socket ended and schedules the next attempt. */
-  private afterSocketEnd(code: number | undefined): void {
+  private afterSocketEnd(
+    code: number | undefined,
+    upgradeStatus?: number,
+  ): void {
     const wasOpen = this.currentState === 'open';
     this.socket = undefined;
     clearTimeout(this.connectTimer);
     clearInterval(this.heartbeatTimer);
-    this.pendingJoins = [];
-    for (const resolve of this.pendingLeaves.splice(0)) {
-      resolve();
-    }
+    this.clearRequests();
     for (const room of this.rooms.values()) {
       room.handleDisconnect();
     }
@@ -407,6 +516,12 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
       return;
     }
 
+    const finalError = this.finalCloseError(code, upgradeStatus);
+    if (finalError) {
+      this.emit('error', finalError);
+      this.stop(finalError, code);
+      return;
+    }
     if (!wasOpen) {
       this.failedAttempts += 1;
     }
@@ -483,8 +598,7 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
       typeof data.roomId === 'string' ? this.rooms.get(data.roomId) : undefined;
     switch (event) {
       case ServerEvent.ROOM_JOINED:
-        this.pendingJoins = this.pendingJoins.filter((entry) => entry !== room);
-        room?.handleJoined(data as unknown as RoomJoinedData);
+        this.handleRoomJoined(data as unknown as RoomJoinedData);
         return;
       case ServerEvent.ROOM_LEFT:
         this.handleRoomLeft(room, data as unknown as RoomLeftData);
@@ -499,6 +613,7 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
         room?.handlePeerLeft(data as unknown as PeerEventData);
         return;
       case ServerEvent.ACK:
+        this.rateLimitedStreak = 0;
         room?.handleAck(data as unknown as AckData);
         return;
       case ServerEvent.DELIVERED:
@@ -515,6 +630,27 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
     }
   }
 
+  /**
+   * Hands `ROOM_JOINED` to the room whose join is in flight. A room left
+   * while its join was in flight is taken out of the server again.
+   */
+  private handleRoomJoined(data: RoomJoinedData): void {
+    const flight = this.joinInFlight;
+    if (flight?.room.roomId !== data.roomId) {
+      // A second reply to a re-sent JOIN_ROOM, whose first reply was handled.
+      return;
+    }
+    this.joinInFlight = undefined;
+    this.rateLimitedStreak = 0;
+    if (flight.room.ended) {
+      const waiters = flight.leaveWaiters;
+      void this.sendLeave(data.roomId).then(() => settle(waiters));
+    } else {
+      flight.room.handleJoined(data);
+    }
+    this.sendNextJoin();
+  }
+
   private handleRoomLeft(
     room: RelayRoom | undefined,
     data: RoomLeftData,
@@ -523,21 +659,41 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
       room?.handleReplaced();
       return;
     }
-    this.pendingLeaves.shift()?.();
+    const index = this.pendingLeaves.findIndex(
+      (leave) => leave.roomId === data.roomId,
+    );
+    if (index >= 0) {
+      this.pendingLeaves.splice(index, 1)[0].resolve();
+    }
   }
 
   /**
    * Routes an `ERROR` to the request it replies to. The server handles one
-   * connection's frames in order, so an `ERROR` for `JOIN_ROOM` or
-   * `LEAVE_ROOM` belongs to the oldest pending join or leave.
+   * connection's frames in order, so an `ERROR` for `JOIN_ROOM` belongs to
+   * the one join in flight and one for `LEAVE_ROOM` to the oldest leave.
    */
   private handleError(error: ErrorData): void {
+    if (
+      error.code === ErrorCode.RATE_LIMITED &&
+      error.event === undefined &&
+      error.eventId === undefined &&
+      this.resendDroppedRequest()
+    ) {
+      return;
+    }
     if (error.event === ClientEvent.JOIN_ROOM) {
-      this.pendingJoins.shift()?.handleJoinRejected(error);
+      const flight = this.joinInFlight;
+      this.joinInFlight = undefined;
+      if (flight?.room.ended) {
+        settle(flight.leaveWaiters);
+      } else {
+        flight?.room.handleJoinRejected(error);
+      }
+      this.sendNextJoin();
       return;
     }
     if (error.event === ClientEvent.LEAVE_ROOM) {
-      this.pendingLeaves.shift()?.();
+      this.pendingLeaves.shift()?.resolve();
       return;
     }
     if (error.eventId !== undefined) {
@@ -548,6 +704,119 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
       }
     }
     this.emit('error', new RelayServerError(error));
+  }
+
+  /**
+   * Handles a `RATE_LIMITED` error that names no request. The server replies
+   * to one connection's frames in order, so the dropped frame is the oldest
+   * request still awaiting its reply, or an older `PING` or `RECEIVED`,
+   * which need no reply. That request is sent again after back-off; if it
+   * was not the dropped one, the server answers the copy as a duplicate.
+   * @returns false when no request awaits a reply.
+   */
+  private resendDroppedRequest(): boolean {
+    const candidates: UnansweredRequest[] = [];
+    const flight = this.joinInFlight;
+    if (flight) {
+      candidates.push({
+        transmission: flight.transmission,
+        markDropped: () => {
+          flight.transmission = Infinity;
+          return () => {
+            if (this.joinInFlight === flight && this.isOpen()) {
+              flight.transmission = this.nextTransmission();
+              this.sendFrame(ClientEvent.JOIN_ROOM, flight.data);
+            }
+          };
+        },
+      });
+    }
+    for (const leave of this.pendingLeaves) {
+      candidates.push({
+        transmission: leave.transmission,
+        markDropped: () => {
+          leave.transmission = Infinity;
+          return () => {
+            if (this.pendingLeaves.includes(leave) && this.isOpen()) {
+              leave.transmission = this.nextTransmission();
+              this.sendFrame(ClientEvent.LEAVE_ROOM, { roomId: leave.roomId });
+            }
+          };
+        },
+      });
+    }
+    for (const room of this.rooms.values()) {
+      const send = room.oldestUnansweredSend();
+      if (send) {
+        candidates.push(send);
+      }
+    }
+
+    let oldest: UnansweredRequest | undefined;
+    for (const candidate of candidates) {
+      if (candidate.transmission < (oldest?.transmission ?? Infinity)) {
+        oldest = candidate;
+      }
+    }
+    if (!oldest) {
+      return false;
+    }
+    this.rateLimitedResends.push(oldest.markDropped());
+    if (this.rateLimitTimer === undefined) {
+      const delayMs = backoffDelay(
+        this.rateLimitedStreak,
+        this.options.reconnect,
+        this.options.random,
+      );
+      this.rateLimitedStreak += 1;
+      this.rateLimitTimer = setTimeout(() => {
+        this.rateLimitTimer = undefined;
+        for (const resend of this.rateLimitedResends.splice(0)) {
+          resend();
+        }
+      }, delayMs);
+    }
+    return true;
+  }
+
+  /** Forgets every request of the current socket; the rooms re-join on the next one. */
+  private clearRequests(): void {
+    this.joinQueue = [];
+    const flight = this.joinInFlight;
+    this.joinInFlight = undefined;
+    if (flight) {
+      settle(flight.leaveWaiters);
+    }
+    for (const leave of this.pendingLeaves.splice(0)) {
+      leave.resolve();
+    }
+    clearTimeout(this.rateLimitTimer);
+    this.rateLimitTimer = undefined;
+    this.rateLimitedResends.length = 0;
+    this.rateLimitedStreak = 0;
+  }
+
+  /** Returns the error that ends the client after a close, or `undefined` to reconnect. */
+  private finalCloseError(
+    code: number | undefined,
+    upgradeStatus: number | undefined,
+  ): RelayClientError | undefined {
+    if (code === CloseCode.POLICY_VIOLATION) {
+      return new RelayClientError(
+        ClientErrorCode.POLICY_VIOLATION,
+        `The server at ${this.options.url} closed the connection with 1008 (policy violation): it joined no room within the server's JOIN_TIMEOUT_MS, or kept exceeding the message rate limit; join a room right after connect() and create a new client`,
+      );
+    }
+    if (
+      upgradeStatus !== undefined &&
+      FINAL_UPGRADE_STATUSES.has(upgradeStatus)
+    ) {
+      return new RelayClientError(
+        ClientErrorCode.UPGRADE_REJECTED,
+        `The server at ${this.options.url} rejected the WebSocket upgrade with HTTP ${upgradeStatus}: check the connection token and the page's origin, then create a new client`,
+      );
+    }
+    return undefined;
   }
 
   /** Drops a socket without waiting for a closing handshake that the peer may never complete. */
@@ -598,11 +867,31 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
     for (const waiter of this.openWaiters.splice(0)) {
       waiter.reject(error);
     }
-    for (const resolve of this.pendingLeaves.splice(0)) {
-      resolve();
-    }
+    this.clearRequests();
     this.setState('closed', closeCode);
   }
+}
+
+function settle(waiters: (() => void)[]): void {
+  for (const resolve of waiters.splice(0)) {
+    resolve();
+  }
+}
+
+/** Returns the HTTP status of a rejected upgrade from a socket's error event, when it names one. */
+function upgradeStatusOf(event: unknown): number | undefined {
+  const { message, error } = (event ?? {}) as {
+    message?: unknown;
+    error?: { message?: unknown };
+  };
+  const text =
+    typeof message === 'string'
+      ? message
+      : typeof error?.message === 'string'
+        ? error.message
+        : '';
+  const match = UPGRADE_STATUS_PATTERN.exec(text);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Returns a random UUID where the platform has one, else 32 random hex digits. */

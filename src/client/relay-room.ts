@@ -1,5 +1,6 @@
 import {
   ClientEvent,
+  ErrorCode,
   FLOW_EVENTS,
   RoomStatus,
   type AckData,
@@ -21,7 +22,7 @@ import {
   RelayClientError,
   RelayServerError,
 } from './errors.js';
-import { statusAfter } from './room-status.js';
+import { isResultEvent, statusAfter } from './room-status.js';
 
 /** A relayed flow event as the server sent it. */
 export type RelayedEvent = Frame<string, RelayedEventData>;
@@ -48,6 +49,20 @@ export interface StatusChange {
   roomId: string;
   status: RoomStatus;
   previous: RoomStatus;
+}
+
+/**
+ * A payment result that a device reported (`verified: false`) and that
+ * neither a verified result nor a new `CLICKED_PAY` settled since.
+ */
+export interface ClaimedResult {
+  roomId: string;
+  /** `PAYMENT_SUCCESS` or `PAYMENT_ERROR`. */
+  event: string;
+  seq: number;
+  eventId: string;
+  /** The device that sent it; this client itself for its own sends. */
+  from?: Peer;
 }
 
 /**
@@ -83,6 +98,11 @@ export type RoomEventMap = {
   event: [RelayedEvent];
   joined: [RoomJoinedInfo];
   status: [StatusChange];
+  /**
+   * The latest unverified result changed: a device reported one, or a
+   * verified result or a new `CLICKED_PAY` settled it (`undefined`).
+   */
+  claimedResult: [ClaimedResult | undefined];
   peerJoined: [PeerEventData];
   peerLeft: [PeerEventData];
   /** A creator confirmed events up to `seq` (sent to the payer only). */
@@ -112,14 +132,44 @@ export interface RoomHost {
   isOpen(): boolean;
   /** Sends a frame on the open socket. */
   sendFrame(event: string, data: unknown): void;
-  /** Sends `JOIN_ROOM` for the room and expects its reply. */
+  /** Queues `JOIN_ROOM` for the room; the client sends one join at a time. */
   requestJoin(room: RelayRoom): void;
   /** Removes an ended room from the client. */
   forget(room: RelayRoom): void;
-  /** Sends `LEAVE_ROOM` and waits for its reply when the socket is open. */
-  requestLeave(room: RelayRoom): Promise<void>;
+  /**
+   * Takes the room out of the server after `leave()`: sends `LEAVE_ROOM`
+   * when the room was joined, or once the reply to its join in flight
+   * arrives, and resolves when the server confirmed or the socket closed.
+   */
+  requestLeave(room: RelayRoom, joined: boolean): Promise<void>;
+  /** Returns the next number in the order of frames sent on the client's sockets. */
+  nextTransmission(): number;
+  /** Delay before retry number `attempt` (from 0), with the reconnect back-off. */
+  backoffDelay(attempt: number): number;
   generateId(): string;
 }
+
+/** A request on the current socket whose reply has not arrived yet. */
+export interface UnansweredRequest {
+  /** Position of its latest transmission, from `RoomHost.nextTransmission`. */
+  transmission: number;
+  /**
+   * Marks the request as the one a `RATE_LIMITED` error dropped, and
+   * returns the function that sends it again if it is still unanswered.
+   */
+  markDropped(): () => void;
+}
+
+/**
+ * Join errors that a later attempt may not get: the shared store is
+ * unreachable, the connection sent too fast, or the server failed. A
+ * re-join rejected with one of them is tried again with back-off.
+ */
+const RETRYABLE_JOIN_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCode.UNAVAILABLE,
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.INTERNAL_ERROR,
+]);
 
 export interface JoinSettings {
   clientId: string;
@@ -133,6 +183,11 @@ interface PendingSend {
   data: Record<string, unknown> & { roomId: string; eventId: string };
   /** Join generation the frame was last sent in; -1 when never sent. */
   generation: number;
+  /**
+   * Position of the latest transmission awaiting a reply; `Infinity` when
+   * not sent on the current socket or already taken by a `RATE_LIMITED`.
+   */
+  transmission: number;
   resolve: (ack: AckData) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -150,7 +205,14 @@ const BUILT_IN_EVENTS: ReadonlySet<string> = new Set(FLOW_EVENTS);
  */
 export class RelayRoom extends TypedEmitter<RoomEventMap> {
   private phase: Phase = 'joining';
+  /**
+   * Highest `seq` up to which every event was handed to the listeners or
+   * acknowledged as this client's own. Re-joins send it as `lastSeq`.
+   */
   private handedSeq: number;
+  /** `seq`s of this client's own acknowledged events above `handedSeq`. */
+  private readonly ownSeqs = new Set<number>();
+  private claim?: ClaimedResult;
   /** Highest `seq` known to exist in the room: relayed, acknowledged or reported at a join. */
   private knownSeq = 0;
   /** `seq` that `currentStatus` reflects. */
@@ -168,6 +230,9 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
   /** Highest `seq` sent in `RECEIVED` since the latest join. */
   private confirmedSeq = 0;
   private receiptTimer?: ReturnType<typeof setTimeout>;
+  /** Re-join attempts rejected with a retryable error in a row. */
+  private rejoinAttempts = 0;
+  private rejoinTimer?: ReturnType<typeof setTimeout>;
   /** Highest `DELIVERED.seq` reported per creator `clientId`. */
   private readonly deliveredSeqs = new Map<string, number>();
   private firstJoin?: {
@@ -192,14 +257,27 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     return this.settings.clientId;
   }
 
-  /** Highest `seq` handed to the listeners; the next re-join sends it as `lastSeq`. */
+  /**
+   * Highest `seq` up to which this client has every event: handed to the
+   * listeners, or acknowledged as one of its own sends. The next re-join
+   * sends it as `lastSeq`, so a payer does not receive its own events back.
+   */
   get lastSeq(): number {
     return this.handedSeq;
   }
 
-  /** The room's status, derived from the join snapshot and the accepted events since. */
+  /**
+   * The room's status as the server reported it at the latest join,
+   * advanced by the accepted events since. An unverified `PAYMENT_SUCCESS`
+   * does not make it `PAID`: see `claimedResult`.
+   */
   get status(): RoomStatus {
     return this.currentStatus;
+  }
+
+  /** The latest unverified result that nothing settled yet. */
+  get claimedResult(): ClaimedResult | undefined {
+    return this.claim;
   }
 
   get peers(): readonly Peer[] {
@@ -293,6 +371,7 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
         event,
         data: { ...fields, roomId: this.roomId, eventId },
         generation: -1,
+        transmission: Infinity,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -312,7 +391,10 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     });
   }
 
-  /** Leaves the room. Pending sends are rejected with `ROOM_LEFT`. */
+  /**
+   * Leaves the room. Pending sends are rejected with `ROOM_LEFT`. A room
+   * whose join is in flight sends `LEAVE_ROOM` once the join's reply arrives.
+   */
   async leave(): Promise<void> {
     if (this.phase === 'ended') {
       return;
@@ -325,9 +407,7 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
       ),
       false,
     );
-    if (wasJoined) {
-      await this.host.requestLeave(this);
-    }
+    await this.host.requestLeave(this, wasJoined);
   }
 
   /** @internal Resolves on the first `ROOM_JOINED`, rejects when the room ends first. */
@@ -352,6 +432,8 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
   /** @internal Data of the `JOIN_ROOM` that (re-)joins the room now. */
   joinData(): Record<string, unknown> {
     this.phase = 'joining';
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = undefined;
     this.early.length = 0;
     this.requestedLastSeq = this.handedSeq;
     const data: Record<string, unknown> = {
@@ -390,6 +472,7 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     this.currentPeers = [...data.peers];
     this.joinGeneration += 1;
     this.confirmedSeq = 0;
+    this.rejoinAttempts = 0;
     if (data.truncated) {
       this.emit('truncated', {
         roomId: this.roomId,
@@ -454,12 +537,54 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     }
     this.removePending(pending);
     this.knownSeq = Math.max(this.knownSeq, ack.seq);
+    if (ack.seq > this.handedSeq) {
+      this.ownSeqs.add(ack.seq);
+      this.advanceOverOwnSeqs();
+    }
     if (ack.seq > this.statusSeq) {
       this.statusSeq = ack.seq;
-      this.setStatus(statusAfter(this.currentStatus, ack.event));
+      // A device's event is never verified; only the payment backend's are.
+      this.setStatus(statusAfter(this.currentStatus, ack.event, false));
+      this.trackClaim(ack.event, ack.seq, ack.eventId, false, {
+        clientId: this.clientId,
+        role: this.role,
+      });
     }
     pending.resolve(ack);
     return true;
+  }
+
+  /** @internal The oldest send on the current socket that awaits its reply. */
+  oldestUnansweredSend(): UnansweredRequest | undefined {
+    let oldest: PendingSend | undefined;
+    for (const pending of this.outgoing) {
+      if (pending.transmission < (oldest?.transmission ?? Infinity)) {
+        oldest = pending;
+      }
+    }
+    if (!oldest) {
+      return undefined;
+    }
+    const pending = oldest;
+    return {
+      transmission: pending.transmission,
+      markDropped: () => {
+        pending.transmission = Infinity;
+        const generation = pending.generation;
+        return () => {
+          const unanswered = this.outgoing.includes(pending);
+          if (
+            unanswered &&
+            this.phase === 'joined' &&
+            generation === this.joinGeneration &&
+            this.host.isOpen()
+          ) {
+            pending.transmission = this.host.nextTransmission();
+            this.host.sendFrame(pending.event, pending.data);
+          }
+        };
+      },
+    };
   }
 
   /** @internal Rejects the pending send an `ERROR` names; false when none does. */
@@ -477,8 +602,29 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     return true;
   }
 
-  /** @internal */
+  /**
+   * @internal A re-join rejected with a retryable error is tried again with
+   * back-off, and so is a rate-limited first join. Any other rejection ends
+   * the room.
+   */
   handleJoinRejected(error: ErrorData): void {
+    // A rate limit is not about the join itself, so a first join retries it
+    // too. The other codes end a first join, and the app decides.
+    const retryable =
+      RETRYABLE_JOIN_ERRORS.has(error.code) &&
+      (this.joinedBefore || error.code === ErrorCode.RATE_LIMITED);
+    if (retryable) {
+      const delayMs = this.host.backoffDelay(this.rejoinAttempts);
+      this.rejoinAttempts += 1;
+      clearTimeout(this.rejoinTimer);
+      this.rejoinTimer = setTimeout(() => {
+        this.rejoinTimer = undefined;
+        if (this.phase === 'joining' && this.host.isOpen()) {
+          this.host.requestJoin(this);
+        }
+      }, delayMs);
+      return;
+    }
     this.end(new RelayServerError(error), this.joinedBefore);
   }
 
@@ -544,6 +690,12 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     this.early.length = 0;
     clearTimeout(this.receiptTimer);
     this.receiptTimer = undefined;
+    // The next open socket re-joins at once.
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = undefined;
+    for (const pending of this.outgoing) {
+      pending.transmission = Infinity;
+    }
   }
 
   /**
@@ -557,6 +709,8 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     this.phase = 'ended';
     clearTimeout(this.receiptTimer);
     this.receiptTimer = undefined;
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = undefined;
     this.host.forget(this);
     for (const pending of this.outgoing.splice(0)) {
       clearTimeout(pending.timer);
@@ -572,23 +726,87 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     }
   }
 
-  /** Hands one relayed event to the listeners unless it was handed before. */
+  /**
+   * Hands one relayed event to the listeners unless it was handed before or
+   * is this client's own acknowledged send, which a join's `missed` repeats.
+   */
   private hand(frame: RelayedEvent): void {
     const { seq } = frame.data;
     if (seq <= this.handedSeq) {
       return;
     }
+    const own = this.ownSeqs.has(seq);
     this.handedSeq = seq;
+    this.advanceOverOwnSeqs();
     this.knownSeq = Math.max(this.knownSeq, seq);
+    if (own) {
+      return;
+    }
     this.emit('event', frame);
     if (BUILT_IN_EVENTS.has(frame.event)) {
       this.emit(frame.event as FlowEventName, frame.data);
     }
     if (seq > this.statusSeq) {
       this.statusSeq = seq;
-      this.setStatus(statusAfter(this.currentStatus, frame.event));
+      this.setStatus(
+        statusAfter(this.currentStatus, frame.event, frame.data.verified),
+      );
+      this.trackClaim(
+        frame.event,
+        seq,
+        frame.data.eventId,
+        frame.data.verified,
+        frame.data.from,
+      );
     }
     this.scheduleReceipt();
+  }
+
+  /** Moves `handedSeq` over the own events that directly follow it. */
+  private advanceOverOwnSeqs(): void {
+    for (const seq of this.ownSeqs) {
+      if (seq <= this.handedSeq) {
+        this.ownSeqs.delete(seq);
+      }
+    }
+    while (this.ownSeqs.delete(this.handedSeq + 1)) {
+      this.handedSeq += 1;
+    }
+  }
+
+  /**
+   * Records an unverified result as the room's claim. A verified result or
+   * a new `CLICKED_PAY` clears it.
+   */
+  private trackClaim(
+    event: string,
+    seq: number,
+    eventId: string,
+    verified: boolean | undefined,
+    from: Peer | undefined,
+  ): void {
+    let claim = this.claim;
+    if (isResultEvent(event)) {
+      claim =
+        verified === true
+          ? undefined
+          : {
+              roomId: this.roomId,
+              event,
+              seq,
+              eventId,
+              ...(from && {
+                from: { clientId: from.clientId, role: from.role },
+              }),
+            };
+    } else if (event === ClientEvent.CLICKED_PAY) {
+      claim = undefined;
+    }
+    if (claim === this.claim) {
+      return;
+    }
+    this.claim = claim;
+    this.emit('claimedResult', claim);
   }
 
   private isRecreated(data: RoomJoinedData): boolean {
@@ -604,7 +822,12 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
     this.handedSeq = 0;
     this.knownSeq = 0;
     this.statusSeq = 0;
+    this.ownSeqs.clear();
     this.deliveredSeqs.clear();
+    if (this.claim) {
+      this.claim = undefined;
+      this.emit('claimedResult', undefined);
+    }
     this.emit('reset', { roomId: this.roomId, previousSeq, seq: data.seq });
   }
 
@@ -631,6 +854,7 @@ export class RelayRoom extends TypedEmitter<RoomEventMap> {
       return;
     }
     pending.generation = this.joinGeneration;
+    pending.transmission = this.host.nextTransmission();
     this.host.sendFrame(pending.event, pending.data);
   }
 

@@ -18,7 +18,27 @@ const STATUS_AFTER: Readonly<Record<string, RoomStatus>> = {
 /**
  * Returns the status of a room after the server accepted `event`. An event
  * the table does not list (one an application registered) keeps the status.
+ *
+ * A `PAYMENT_SUCCESS` moves the status to `PAID` only when `verified` is
+ * `true`. A device's success is a claim: with `REQUIRE_VERIFIED_RESULT` the
+ * server leaves the room's status unchanged, and the frame does not tell
+ * which setting the server runs with. A device's `PAYMENT_ERROR` makes the
+ * room `FAILED` under either setting, so it moves the status.
  */
-export function statusAfter(status: RoomStatus, event: string): RoomStatus {
+export function statusAfter(
+  status: RoomStatus,
+  event: string,
+  verified?: boolean,
+): RoomStatus {
+  if (event === ClientEvent.PAYMENT_SUCCESS && verified !== true) {
+    return status;
+  }
   return Object.hasOwn(STATUS_AFTER, event) ? STATUS_AFTER[event] : status;
+}
+
+/** True for the events that report a payment's result. */
+export function isResultEvent(event: string): boolean {
+  return (
+    event === ClientEvent.PAYMENT_SUCCESS || event === ClientEvent.PAYMENT_ERROR
+  );
 }
