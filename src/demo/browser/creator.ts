@@ -13,6 +13,8 @@ interface Step {
   event: string;
   at: Date;
   detail?: string;
+  /** Text key of the label when it is not `event.<event>`. */
+  label?: string;
 }
 
 const steps: Step[] = [];
@@ -65,7 +67,19 @@ async function start(): Promise<void> {
   await client.connect();
   const room = await client.joinRoom(roomId, 'CREATOR');
   watch(room);
-  setStatus(room.status);
+  setStatus(shownStatus(room));
+}
+
+/**
+ * Returns the room's status, or `CLAIMED` while the payer's device reports
+ * a success that the payment backend has not confirmed.
+ */
+function shownStatus(room: RelayRoom): string {
+  const claim = room.claimedResult;
+  if (claim?.event === 'PAYMENT_SUCCESS' && room.status !== 'PAID') {
+    return 'CLAIMED';
+  }
+  return room.status;
 }
 
 function watch(room: RelayRoom): void {
@@ -88,9 +102,15 @@ function watch(room: RelayRoom): void {
         : typeof data.code === 'string'
           ? data.code
           : undefined;
-    addStep({ event: frame.event, at: new Date(data.at), detail });
+    // A success no payment backend confirmed is only the payer's report.
+    const label =
+      frame.event === 'PAYMENT_SUCCESS' && data.verified !== true
+        ? 'event.PAYMENT_SUCCESS_CLAIMED'
+        : undefined;
+    addStep({ event: frame.event, at: new Date(data.at), detail, label });
   });
-  room.on('status', (change) => setStatus(change.status));
+  room.on('status', () => setStatus(shownStatus(room)));
+  room.on('claimedResult', () => setStatus(shownStatus(room)));
   room.on('closed', () => setStatus('CLOSED'));
 }
 
@@ -117,7 +137,7 @@ function render(): void {
       const item = document.createElement('li');
       item.dataset.event = step.event;
       const label = document.createElement('span');
-      const name = text(current, `event.${step.event}`);
+      const name = text(current, step.label ?? `event.${step.event}`);
       label.textContent = step.detail
         ? `${name} (${text(current, step.detail)})`
         : name;

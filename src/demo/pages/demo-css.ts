@@ -21,7 +21,7 @@ button:disabled { opacity: .5; cursor: default; }
 #payment-link { word-break: break-all; font-weight: 600; }
 #qr { display: block; margin: 8px auto; max-width: 60vw; height: auto; }
 .status { display: inline-block; padding: 2px 10px; border-radius: 999px; background: #e3e7e5; font-weight: 600; }
-.status[data-status=IN_PROGRESS] { background: #fff1c2; }
+.status[data-status=IN_PROGRESS], .status[data-status=CLAIMED] { background: #fff1c2; }
 .status[data-status=PAID], .status[data-state=live] { background: #c8efd9; color: #0a5c41; }
 .status[data-status=FAILED], .status[data-status=CLOSED] { background: #fbd7d4; color: var(--fail); }
 .timeline { list-style: none; padding: 0; margin: 0; }
