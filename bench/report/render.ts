@@ -67,6 +67,13 @@ const ratio = (a?: number, b?: number) =>
     : `${(a / b).toFixed(2)}×`;
 const kib = (bytes?: number) =>
   bytes === undefined ? 'n/a' : `${number(bytes / 1024, 2)} KiB`;
+const sustained = (
+  value: number | undefined,
+  lowestStep: number | undefined,
+) =>
+  value === 0 && lowestStep !== undefined
+    ? `below ${number(lowestStep)}`
+    : number(value);
 const ms = (value?: number) =>
   value === undefined ? 'n/a' : `${number(value, 3)}`;
 
@@ -144,7 +151,7 @@ export function renderResults(
   );
   for (const server of summary.servers) {
     push(
-      `| ${server.label} | ${number(server.sustainedRate)} | ${server.stoppedBecause.join('; ') || 'n/a'} |`,
+      `| ${server.label} | ${sustained(server.sustainedRate, profile.load.throughputRates[0])} | ${server.stoppedBecause.join('; ') || 'n/a'} |`,
     );
   }
 

@@ -25,6 +25,7 @@ export interface ServerSummary {
   latency: RateSummary[];
   /** Latency and throughput steps together, for the chart. */
   curve: RateSummary[];
+  /** 0 when even the lowest step failed. */
   sustainedRate?: number;
   stoppedBecause: string[];
   rssPerConnectionBytes?: number;
@@ -105,7 +106,15 @@ function summarizeServer(
     curve: summarizeSteps(
       loads.map((load) => [...load.latency, ...load.throughput.steps]),
     ),
-    sustainedRate: median(loads.map((load) => load.throughput.sustainedRate)),
+    // A repetition in which even the first step failed sustained 0, not an
+    // unknown rate, so it counts in the median.
+    sustainedRate: median(
+      loads.map((load) =>
+        load.throughput.steps.length > 0
+          ? (load.throughput.sustainedRate ?? 0)
+          : undefined,
+      ),
+    ),
     stoppedBecause: loads.map((load) => load.throughput.stoppedBecause),
     rssPerConnectionBytes: median(
       connections.map((c) => c.rssPerConnectionBytes),
