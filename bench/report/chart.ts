@@ -57,7 +57,7 @@ export function latencyChart(servers: ServerSummary[], title: string): string {
   }
   parts.push(
     `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 10}" text-anchor="middle">offered rate (events/s, log scale)</text>`,
-    `<text transform="translate(16 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">latency (log scale)</text>`,
+    `<text transform="translate(16 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">latency (log scale, values above 1 s drawn at 1 s)</text>`,
   );
 
   servers.forEach((server, index) => {
