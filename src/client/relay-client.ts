@@ -175,6 +175,8 @@ export class RelayClient extends TypedEmitter<ClientEventMap> {
    * for a join does not name the room.
    */
   private joinQueue: RelayRoom[] = [];
+  // NOTE: a join whose reply never arrives holds the queue until the socket
+  // ends; the server replies to every JOIN_ROOM, so only a server fault does it.
   private joinInFlight?: JoinInFlight;
   private pendingLeaves: PendingLeave[] = [];
   /** Order of the frames sent, for matching a `RATE_LIMITED` error to its request. */
