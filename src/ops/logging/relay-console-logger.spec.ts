@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import { logContext } from './log-context.js';
 import { RelayConsoleLogger } from './relay-console-logger.js';
 
 /** Runs `write` with stdout captured and returns the JSON lines it printed. */
@@ -46,14 +45,12 @@ describe(RelayConsoleLogger.name, () => {
     });
   });
 
-  it('adds the correlation id of the current connection', () => {
-    const [inside] = capture(() =>
-      logContext.run({ correlationId: 'connection-1' }, () =>
-        logger.warn('Slow reader'),
-      ),
+  it('adds the connection id as the correlation id', () => {
+    const [named] = capture(() =>
+      logger.warn('Slow reader', { connectionId: 'connection-1' }),
     );
-    const [outside] = capture(() => logger.warn('Slow reader'));
-    expect(inside.correlationId).toBe('connection-1');
-    expect(outside).not.toHaveProperty('correlationId');
+    const [anonymous] = capture(() => logger.warn('Slow reader'));
+    expect(named.correlationId).toBe('connection-1');
+    expect(anonymous).not.toHaveProperty('correlationId');
   });
 });

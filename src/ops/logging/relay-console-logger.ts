@@ -1,5 +1,4 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
-import { logContext } from './log-context.js';
 
 interface JsonLogOptions {
   context: string;
@@ -20,10 +19,16 @@ interface JsonLogObject {
 
 /**
  * Nest's `ConsoleLogger` with two additions to its JSON lines: `time` in
- * ISO 8601 next to Nest's epoch `timestamp`, and the `correlationId` of the
- * connection whose message is being handled. Ids passed as a plain object
- * after the message (`logger.log('Joined', { roomId, clientId })`) become
- * top-level fields when the logger is built with `flattenParams: true`.
+ * ISO 8601 next to Nest's epoch `timestamp`, and `correlationId`, the
+ * connection id, on every line that names a connection. Ids passed as a
+ * plain object after the message (`logger.log('Joined', { roomId,
+ * connectionId })`) become top-level fields when the logger is built with
+ * `flattenParams: true`.
+ *
+ * The ids travel as explicit fields rather than through an
+ * `AsyncLocalStorage` entered per message: on Node 20 that storage made
+ * every promise on the message path pay for async hooks, about a quarter of
+ * the relay's own CPU per relayed event (bench/dispatch-cost.ts).
  */
 export class RelayConsoleLogger extends ConsoleLogger {
   protected override getJsonLogObject(
@@ -31,15 +36,13 @@ export class RelayConsoleLogger extends ConsoleLogger {
     options: JsonLogOptions,
   ): JsonLogObject {
     const { level, ...base } = super.getJsonLogObject(message, options);
-    const context = logContext.getStore();
+    const { connectionId } = base;
     return {
       level,
       time: new Date(base.timestamp).toISOString(),
       ...base,
-      ...(context &&
-        !('correlationId' in base) && {
-          correlationId: context.correlationId,
-        }),
+      ...(typeof connectionId === 'string' &&
+        !('correlationId' in base) && { correlationId: connectionId }),
     };
   }
 }

@@ -48,6 +48,12 @@ export class RelayExceptionFilter implements ExceptionFilter {
     this.events.emit('rejected', { code: error.code, event: error.event });
     this.logger.log(
       `Rejected ${error.event ?? 'a message'} on connection ${connectionId} in room ${roomId}: ${error.code}`,
+      {
+        connectionId,
+        roomId,
+        ...(error.event && { event: error.event }),
+        ...(error.eventId && { eventId: error.eventId }),
+      },
     );
     if (socket.readyState === WebSocket.OPEN) {
       socket.send(errorFrame(error));

@@ -26,7 +26,6 @@ import { PaymentFlowService } from '../flow/payment-flow.service.js';
 import { errorFrame } from '../frames.js';
 import { RelayEvents } from '../relay-events.js';
 import { RELAY_OPTIONS, type RelayOptions } from '../relay-options.js';
-import { logContext } from '../../ops/logging/log-context.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import {
   FLOW_EVENT_PATTERN,
@@ -148,7 +147,9 @@ export class RelayWsAdapter extends WsAdapter {
       socket.on('pong', () => alive.add(socket));
       socket.on('error', (error) => {
         const id = this.registry.get(socket)?.id ?? 'unregistered';
-        this.logger.warn(`Connection ${id} error: ${error.message}`);
+        this.logger.warn(`Connection ${id} error: ${error.message}`, {
+          connectionId: id,
+        });
       });
       callback(socket, request);
       this.protect(socket, request);
@@ -187,18 +188,14 @@ export class RelayWsAdapter extends WsAdapter {
         queue = queue.then(() => this.rejectRateLimited(socket, first));
         return;
       }
-      // Log lines written while handling the message carry the connection id.
-      const correlationId = this.registry.get(socket)?.id ?? 'unregistered';
       queue = queue.then(() =>
-        logContext.run({ correlationId }, () =>
-          this.dispatch(
-            socket,
-            callbacks,
-            flowCallback,
-            raw,
-            isBinary,
-            receivedAt,
-          ),
+        this.dispatch(
+          socket,
+          callbacks,
+          flowCallback,
+          raw,
+          isBinary,
+          receivedAt,
         ),
       );
     });
@@ -328,6 +325,7 @@ export class RelayWsAdapter extends WsAdapter {
       }
       this.logger.log(
         `Connection ${connection.id} closed: no room joined within ${joinTimeoutMs} ms (JOIN_TIMEOUT_MS)`,
+        { connectionId: connection.id },
       );
       socket.close(
         CloseCode.POLICY_VIOLATION,
@@ -350,6 +348,7 @@ export class RelayWsAdapter extends WsAdapter {
     const id = this.registry.get(socket)?.id ?? 'unregistered';
     this.logger.warn(
       `Connection ${id} closed: ${socket.bufferedAmount} bytes wait to be sent to it, above MAX_BUFFERED_BYTES (${this.security.maxBufferedBytes})`,
+      { connectionId: id },
     );
     socket.close(CloseCode.TRY_AGAIN_LATER, 'send buffer full: read faster');
     setTimeout(() => socket.terminate(), ABUSER_CLOSE_GRACE_MS).unref();
@@ -362,6 +361,7 @@ export class RelayWsAdapter extends WsAdapter {
       const id = this.registry.get(socket)?.id ?? 'unregistered';
       this.logger.log(
         `Connection ${id} is rate-limited (RATE_LIMIT_PER_SECOND ${rateLimitPerSecond}, burst ${rateLimitBurst})`,
+        { connectionId: id },
       );
     }
     this.events.emit('rejected', { code: ErrorCode.RATE_LIMITED });
@@ -383,6 +383,7 @@ export class RelayWsAdapter extends WsAdapter {
     const id = this.registry.get(socket)?.id ?? 'unregistered';
     this.logger.warn(
       `Connection ${id} closed: more than RATE_LIMIT_CLOSE_AFTER (${this.security.rateLimitCloseAfter}) rate-limited messages`,
+      { connectionId: id },
     );
     socket.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
     setTimeout(() => socket.terminate(), ABUSER_CLOSE_GRACE_MS).unref();
@@ -396,6 +397,7 @@ export class RelayWsAdapter extends WsAdapter {
           const id = this.registry.get(socket)?.id ?? 'unregistered';
           this.logger.log(
             `Connection ${id} missed a heartbeat and was terminated`,
+            { connectionId: id },
           );
           this.events.emit('heartbeatTerminated', { connectionId: id });
           socket.terminate();
@@ -519,6 +521,7 @@ export class RelayWsAdapter extends WsAdapter {
     this.events.emit('rejected', { code: error.code, event: error.event });
     this.logger.log(
       `Rejected a message on connection ${id}: ${error.code}${error.event ? ` (${error.event})` : ''}`,
+      { connectionId: id, ...(error.event && { event: error.event }) },
     );
     if (socket.readyState === WebSocket.OPEN) {
       socket.send(errorFrame(error));

@@ -266,7 +266,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     });
     this.logger.debug(
       `Room ${roomId}: ${event} ${eventId} from ${clientId} is seq ${outcome.seq}${outcome.duplicate ? ' (duplicate)' : ''}`,
-      { roomId, clientId, event, eventId },
+      { roomId, clientId, event, eventId, connectionId: connection.id },
     );
     if (!outcome.duplicate && isResult) {
       this.logger.log(
