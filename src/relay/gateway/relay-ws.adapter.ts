@@ -180,7 +180,9 @@ export class RelayWsAdapter extends WsAdapter {
       const verdict =
         this.guards.get(socket)?.admitMessage(receivedAt) ?? 'accept';
       if (verdict === 'close') {
-        this.closeForAbuse(socket);
+        // Queued like the rest, so the RATE_LIMITED replies already due go
+        // out before the close frame.
+        queue = queue.then(() => this.closeForAbuse(socket));
         return;
       }
       if (verdict === 'rate-limited') {
