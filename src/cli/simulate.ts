@@ -178,6 +178,14 @@ async function runCreator(settings: Settings, roomId: string): Promise<number> {
     room.on('status', ({ status, previous }) =>
       print('creator', `status ${previous} -> ${status}`),
     );
+    room.on('claimedResult', (claim) => {
+      if (claim) {
+        print(
+          'creator',
+          `the payer reports ${claim.event} (unverified: wait for the payment backend before showing it as final)`,
+        );
+      }
+    });
     room.on('event', ({ event, data }) => {
       const latencyMs = Date.now() - Date.parse(data.at);
       received.push(event);
