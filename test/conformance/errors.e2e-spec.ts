@@ -71,6 +71,17 @@ await describeEachStore('rejected input', (store) => {
     });
   });
 
+  it('echoes a valid eventId with UNKNOWN_EVENT', async () => {
+    room.payer.send('REFUND_EVERYTHING', {
+      roomId: room.roomId,
+      eventId: 'refund-1',
+    });
+    expect(await nextError()).toMatchObject({
+      code: 'UNKNOWN_EVENT',
+      eventId: 'refund-1',
+    });
+  });
+
   it('truncates a huge unknown event name in the reply', async () => {
     room.payer.send('X'.repeat(600));
     const error = await nextError();
@@ -169,6 +180,21 @@ await describeEachStore('rejected input', (store) => {
     [
       'an expiresAt without a date',
       { role: 'CREATOR', expiresAt: 'tomorrow' },
+      'expiresAt',
+    ],
+    [
+      'an expiresAt without a time',
+      { role: 'CREATOR', expiresAt: '2099-01-01' },
+      'expiresAt',
+    ],
+    [
+      'an expiresAt without a time zone',
+      { role: 'CREATOR', expiresAt: '2099-01-01T10:00:00' },
+      'expiresAt',
+    ],
+    [
+      'an expiresAt the server cannot read',
+      { role: 'CREATOR', expiresAt: '2099-01-31T23Z' },
       'expiresAt',
     ],
   ])('rejects JOIN_ROOM with %s', async (_, data, field) => {

@@ -136,7 +136,11 @@ describe('verified payment results', () => {
     const second = await postResult(server.httpUrl, 'idempotent', result);
     expect(first.body).toMatchObject({ seq: 1, duplicate: false });
     expect(second.status).toBe(200);
-    expect(second.body).toMatchObject({ seq: 1, duplicate: true });
+    expect(second.body).toMatchObject({
+      seq: 1,
+      duplicate: true,
+      deliveredTo: 0,
+    });
     await creator.next('PAYMENT_SUCCESS');
     await creator.sync();
     expect(creator.queued('PAYMENT_SUCCESS')).toHaveLength(0);

@@ -82,7 +82,7 @@ export class PaymentFlowService {
         `Flow event "${name}": only results from the payment backend may be verified`,
       );
     }
-    const clashing = dtoPropertyNames(dto).filter((property) =>
+    const clashing = [...new Set(dtoPropertyNames(dto))].filter((property) =>
       RESERVED_FIELDS.has(property),
     );
     if (clashing.length > 0) {

@@ -476,6 +476,20 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       );
     }
     const expiresAt = Date.parse(dto.expiresAt);
+    if (Number.isNaN(expiresAt)) {
+      // The ISO 8601 check passes forms such as week dates that Date.parse
+      // cannot read, and a NaN expiry would never close the room.
+      throw new RelayException(
+        ErrorCode.VALIDATION_FAILED,
+        `expiresAt "${dto.expiresAt}" is not a date and time the server can read: use YYYY-MM-DDThh:mm:ssZ or an offset such as -03:00`,
+        [
+          {
+            field: 'expiresAt',
+            messages: ['expiresAt must be a readable date and time'],
+          },
+        ],
+      );
+    }
     if (expiresAt <= now) {
       throw new RelayException(
         ErrorCode.VALIDATION_FAILED,

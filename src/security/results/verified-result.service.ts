@@ -106,7 +106,8 @@ export class VerifiedResultService {
       eventId: dto.eventId,
       seq: outcome.seq,
       duplicate: outcome.duplicate,
-      deliveredTo: outcome.recipients,
+      // A duplicate is not relayed again, as with the devices' ACK.
+      deliveredTo: outcome.duplicate ? 0 : outcome.recipients,
       status: outcome.status,
     };
   }
