@@ -39,7 +39,7 @@ interface ParsedFrame {
   data: unknown;
 }
 
-/** Sockets that answered the latest heartbeat ping. */
+/** Sockets that sent a pong for the latest heartbeat ping. */
 const alive = new WeakSet<WebSocket>();
 
 /**
@@ -67,7 +67,7 @@ const BOUNDED_DEFLATE = {
 
 /**
  * The WebSocket adapter of the relay. Compared with the stock `WsAdapter`:
- * - it answers every frame it cannot dispatch with an `ERROR` instead of
+ * - it replies to every frame it cannot dispatch with an `ERROR` instead of
  *   dropping it;
  * - it handles one connection's messages strictly in arrival order, even when
  *   a handler awaits;

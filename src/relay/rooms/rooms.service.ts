@@ -52,8 +52,8 @@ export interface RoomsPage {
 
 /**
  * Rooms, membership, relaying and room lifecycle. Shared state lives in the
- * `RoomStore`; this service keeps only the index of this instance's own
- * connections, room → connections and connection → rooms, for delivery.
+ * `RoomStore`. This service keeps only the index of this instance's own
+ * connections (room → connections and connection → rooms) for delivery.
  */
 @Injectable()
 export class RoomsService implements OnModuleInit, OnModuleDestroy {
