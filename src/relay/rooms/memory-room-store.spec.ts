@@ -128,6 +128,7 @@ describe(MemoryRoomStore.name, () => {
       await append('e1');
       const again = await append('e1');
       expect(again).toMatchObject({ ok: true, seq: 1, duplicate: true });
+      expect(again).toMatchObject({ recipients: 0 });
       expect(deliveries).toHaveLength(1);
     });
 

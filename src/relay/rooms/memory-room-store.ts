@@ -208,18 +208,18 @@ export class MemoryRoomStore extends RoomStore {
       };
     }
 
-    const recipients =
-      connectionId === undefined ? room.members.size : room.members.size - 1;
     const acceptedSeq = room.eventIds.get(eventId);
     if (acceptedSeq !== undefined) {
       return {
         ok: true,
         seq: acceptedSeq,
         duplicate: true,
-        recipients,
+        recipients: 0,
         status: room.status,
       };
     }
+    const recipients =
+      connectionId === undefined ? room.members.size : room.members.size - 1;
 
     const transition = applyFlowEffect(room, event, effect);
     if (!transition.ok) {

@@ -102,7 +102,7 @@ export type AppendOutcome =
       ok: true;
       seq: number;
       duplicate: boolean;
-      /** Members the event was published to, on every instance. */
+      /** Members the event was published to, on every instance; 0 for a duplicate, which is not published again. */
       recipients: number;
       status: RoomStatus;
     }

@@ -279,8 +279,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       roomId,
       eventId,
       seq: outcome.seq,
-      // A duplicate is not relayed again, so it reaches no connection.
-      deliveredTo: outcome.duplicate ? 0 : outcome.recipients,
+      deliveredTo: outcome.recipients,
       duplicate: outcome.duplicate,
     });
   }

@@ -106,8 +106,7 @@ export class VerifiedResultService {
       eventId: dto.eventId,
       seq: outcome.seq,
       duplicate: outcome.duplicate,
-      // A duplicate is not relayed again, as with the devices' ACK.
-      deliveredTo: outcome.duplicate ? 0 : outcome.recipients,
+      deliveredTo: outcome.recipients,
       status: outcome.status,
     };
   }

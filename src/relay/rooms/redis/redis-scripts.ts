@@ -225,7 +225,7 @@ local verified = state[3] == '1'
 
 local acceptedSeq = redis.call('HGET', KEYS[4], ARGV[6])
 if acceptedSeq then
-  return {'DUPLICATE', tonumber(acceptedSeq), recipients, status}
+  return {'DUPLICATE', tonumber(acceptedSeq), 0, status}
 end
 
 local nextStatus = status
