@@ -82,14 +82,14 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /**
    * The shared room store (Redis) is unreachable. Nothing was changed: send
-   * the same message again, with the same `eventId`, once it answers.
+   * the same message again, with the same `eventId`, once the store is reachable again.
    */
   UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Why the server closed a room (`ROOM_CLOSED.reason`). */
+/** Reason the server closed a room (`ROOM_CLOSED.reason`). */
 export const RoomCloseReason = {
   /** The payment link's `expiresAt` passed. */
   EXPIRED: 'EXPIRED',
@@ -99,7 +99,7 @@ export const RoomCloseReason = {
 export type RoomCloseReason =
   (typeof RoomCloseReason)[keyof typeof RoomCloseReason];
 
-/** Why a member left a room (`ROOM_LEFT.reason`). */
+/** Reason a member left a room (`ROOM_LEFT.reason`). */
 export const LeaveReason = {
   /** The member sent `LEAVE_ROOM`. */
   LEFT: 'LEFT',

@@ -3,8 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { Role, RoomCloseReason, RoomStatus } from '../protocol/index.js';
 
 /**
- * What happens inside the relay, for observers such as metrics and the
- * admin live view. Payloads carry ids and names only, never payment data.
+ * Events inside the relay, for observers such as metrics and the admin live
+ * view. Payloads carry ids and names only, never payment data.
  */
 export interface RelayEventMap {
   connectionOpened: [{ connectionId: string }];
@@ -26,7 +26,7 @@ export interface RelayEventMap {
       duplicate: boolean;
     },
   ];
-  /** A message was answered with `ERROR`. */
+  /** The server replied to a message with `ERROR`. */
   rejected: [{ code: string; event?: string }];
   roomClosed: [{ roomId: string; reason: RoomCloseReason }];
   roomRemoved: [{ roomId: string }];

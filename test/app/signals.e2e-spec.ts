@@ -34,7 +34,7 @@ describe('server process signals', () => {
       SHUTDOWN_TIMEOUT_MS: '600',
     });
     const room = await openRoom(server.wsUrl);
-    // A client that never answers the close handshake keeps its socket open.
+    // A client that never completes the close handshake keeps its socket open.
     room.creator.socket.pause();
     room.payer.socket.pause();
 

@@ -25,7 +25,7 @@ import { RelayExceptionFilter } from './relay-exception.filter.js';
 import { RelayValidationPipe } from './relay-validation.pipe.js';
 
 /**
- * Translates between WebSocket frames and the services. It holds no room
+ * Translates between WebSocket frames and the services. It keeps no room
  * state and no flow rules. Each handler returns the serialized reply for the
  * sender; `RelayWsAdapter` sends it and keeps replies in message order.
  */

@@ -8,7 +8,7 @@ import { ErrorCode, type ErrorFieldDetail } from '../../protocol/index.js';
 import { RelayException } from '../relay.exception.js';
 import { DtoFastPath } from './dto-fast-path.js';
 
-/** Longest rendering of a rejected value inside an error message. */
+/** Maximum length of a rejected value shown in an error message. */
 const MAX_SHOWN_VALUE_LENGTH = 64;
 
 /**

@@ -72,7 +72,7 @@ const BOUNDED_DEFLATE = {
  * - it handles one connection's messages strictly in arrival order, even when
  *   a handler awaits;
  * - it routes every registered flow event to the gateway's flow handler;
- * - it answers upgrades on other paths with 404 instead of destroying them;
+ * - it replies to upgrades on other paths with 404 instead of destroying them;
  * - before accepting an upgrade it checks the origin, an upgrade join token
  *   and the connection caps (`UpgradeGate`), answering 401/403/429/503;
  * - it rate-limits each connection's messages, closes slow readers with
@@ -461,7 +461,7 @@ export class RelayWsAdapter extends WsAdapter {
     }
   }
 
-  /** Parses a frame, answering `INVALID_MESSAGE` and returning `undefined` when it is not one. */
+  /** Parses a frame, or sends `INVALID_MESSAGE` and returns `undefined` when it is not one. */
   private parse(
     socket: WebSocket,
     raw: RawData,

@@ -70,7 +70,7 @@ export class MemoryRoomStore extends RoomStore {
     this.localStats = source;
   }
 
-  /** One instance: the cluster is this process. */
+  /** Returns this process's numbers, because one process is the whole cluster. */
   clusterStats(): Promise<ClusterStats> {
     return Promise.resolve({
       instances: 1,

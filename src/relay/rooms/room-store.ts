@@ -17,7 +17,7 @@ export interface MemberRecord {
   receivedSeq: number;
 }
 
-/** A room as the store holds it. Times are ms since the epoch. */
+/** A room as the store keeps it. Times are ms since the epoch. */
 export interface RoomRecord {
   roomId: string;
   status: RoomStatus;
@@ -108,7 +108,7 @@ export type AppendOutcome =
     }
   | Rejection;
 
-/** A frame for the local members of a room, on whichever instance holds them. */
+/** A frame for the local members of a room, on whichever instance has them. */
 export interface Delivery {
   roomId: string;
   frame: string;
